@@ -1,0 +1,50 @@
+# The two sacred commands: `make run` starts the rig on the built-in default setup,
+# `make test` runs every test. Both work on a fresh machine: whatever a test needs
+# (a Python client, the AWS CLI) is installed here, under build/, never by hand.
+
+CARGO  ?= cargo
+BUILD  := build
+VENV   := $(BUILD)/venv
+PYTHON := $(VENV)/bin/python
+
+.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench clean
+
+all: build
+
+build:
+	$(CARGO) build --workspace --bins
+
+# Starts the issuer (and, once it exists, sts-mock) on the built-in defaults.
+run: build
+	./scripts/run.sh
+
+test: lint cargo-test pytest
+
+lint: fmt clippy
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+cargo-test:
+	$(CARGO) test --workspace
+
+# Python clients (boto3, the AWS CLI) live in a virtualenv under build/.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: tests/python/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+	touch $@
+
+pytest: venv build
+	$(PYTHON) -m pytest -q tests/python
+
+bench:
+	./scripts/bench.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

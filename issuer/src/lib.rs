@@ -1,0 +1,1 @@
+//! `issuer`: a local OIDC token issuer (discovery, JWKS, minting) for tests.
