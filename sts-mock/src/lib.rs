@@ -1,4 +1,7 @@
 //! `sts-mock`: an AWS STS emulator that really verifies web-identity tokens and really
 //! enforces IAM trust policies.
 
+pub mod config;
+pub mod iam;
 pub mod policy;
+pub mod state;
