@@ -1,4 +1,5 @@
 //! `sts-mock`: an AWS STS emulator that really verifies web-identity tokens and really
 //! enforces IAM trust policies.
 
+pub mod credentials;
 pub mod policy;
