@@ -3,3 +3,4 @@
 
 pub mod credentials;
 pub mod policy;
+pub mod sigv4;
