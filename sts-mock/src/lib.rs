@@ -24,6 +24,7 @@ pub mod oidc;
 pub mod policy;
 pub mod query;
 pub mod server;
+pub mod sigv4;
 
 pub use model::{Model, RoleSpec, DEFAULT_ACCOUNT};
 pub use server::{StsMock, StsMockConfig};
