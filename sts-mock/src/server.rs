@@ -20,7 +20,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::actions::{assume_role_with_web_identity as arwwi, iso8601};
+use crate::actions::{assume_role_with_web_identity as arwwi, get_caller_identity, iso8601};
 use crate::credentials::CredentialSealer;
 use crate::decisions::{DecisionRecord, Decisions};
 use crate::model::Model;
@@ -216,7 +216,13 @@ async fn handle(
     if parts.method == Method::POST {
         params.extend(Params::parse(&body));
     }
-    let response = match dispatch(&state, &params, peer, &request_id).await {
+    let signed = crate::sigv4::SignedRequest {
+        method: parts.method.as_str(),
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &body,
+    };
+    let response = match dispatch(&state, &params, &signed, peer, &request_id).await {
         Ok((action, result)) => xml_response(
             StatusCode::OK,
             crate::query::success_document(STS_NAMESPACE, action, &result, &request_id),
@@ -233,6 +239,7 @@ type Failure = (AwsError, Option<String>);
 async fn dispatch(
     state: &State,
     params: &Params,
+    signed: &crate::sigv4::SignedRequest<'_>,
     peer: IpAddr,
     request_id: &str,
 ) -> Result<(&'static str, String), Failure> {
@@ -283,6 +290,9 @@ async fn dispatch(
                 .map(|xml| (arwwi::ACTION, xml))
                 .map_err(|e| (e, Some(reason)))
         }
+        get_caller_identity::ACTION => get_caller_identity::handle(&state.sealer, signed)
+            .map(|xml| (get_caller_identity::ACTION, xml))
+            .map_err(|e| (e, None)),
         other => Err((
             AwsError::new(
                 "InvalidAction",

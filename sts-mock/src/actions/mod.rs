@@ -2,6 +2,7 @@
 //! words them, ARN parsing, timestamps, and how an outcome is recorded.
 
 pub mod assume_role_with_web_identity;
+pub mod get_caller_identity;
 
 use time::OffsetDateTime;
 
