@@ -1,1 +1,44 @@
-//! `issuer`: a local OIDC token issuer (discovery, JWKS, minting) for tests.
+//! `issuer`: a local OIDC token issuer for tests of web-identity federation into AWS.
+//!
+//! It serves OIDC discovery and a JWKS, and mints signed JWTs on request, with the Dynatrace
+//! AWS-connector profile built in (`aud` = `<tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector`,
+//! `sub` = `dtid:connection/<connection>`) and deliberately bad tokens for negative tests.
+//! The issuer identity (`iss`, default `https://token.dynatrace.com`) is independent of the
+//! address it listens on, so production trust policies work unchanged.
+//!
+//! ```
+//! use issuer::{Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, SigningKey};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let keys = KeySet::new(vec![SigningKey::generate("doc-key", KeyAlg::Es256).unwrap()], None).unwrap();
+//! let issuer = Issuer::start(IssuerConfig::new(keys)).await.unwrap();
+//! assert!(issuer.url().starts_with("http://127.0.0.1:"));
+//!
+//! let minted = issuer
+//!     .mint(&MintRequest {
+//!         tenant: Some("abc12345".into()),
+//!         connection: Some("my-connection".into()),
+//!         ..Default::default()
+//!     })
+//!     .unwrap();
+//! assert_eq!(minted.claims["sub"], "dtid:connection/my-connection");
+//! assert_eq!(minted.claims["iss"], "https://token.dynatrace.com");
+//! drop(issuer); // stops the server
+//! # }
+//! ```
+
+pub mod keys;
+pub mod mint;
+pub mod server;
+
+pub use keys::{KeyAlg, KeyError, KeySet, SigningKey};
+pub use mint::{Fault, MintError, MintRequest, MintedToken, Minter};
+pub use server::{Issuer, IssuerConfig, StartError, DISCOVERY_PATH, JWKS_PATH, MINT_PATH};
+
+/// The real Dynatrace issuer: the default identity of minted tokens.
+pub const DEFAULT_ISSUER_URL: &str = "https://token.dynatrace.com";
+/// Default listen address: a port no common dev tool uses (sts-mock defaults to 9401).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9400";
+/// Default key directory, relative to the working directory.
+pub const DEFAULT_KEYS_DIR: &str = "keys";

@@ -1,0 +1,198 @@
+//! The `issuer` command: a thin CLI over the `issuer` library.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use issuer::{Fault, Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, Minter};
+
+#[derive(Parser)]
+#[command(
+    name = "issuer",
+    version,
+    about = "Local OIDC token issuer for testing web-identity federation into AWS"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve OIDC discovery, the JWKS and POST /mint.
+    Serve(ServeArgs),
+    /// Mint one token offline and print it (feeds AWS_WEB_IDENTITY_TOKEN_FILE).
+    Mint(MintArgs),
+    /// Generate a new signing key into the key directory.
+    Keygen(KeygenArgs),
+}
+
+#[derive(Args)]
+struct KeyArgs {
+    /// Directory of PKCS#8 PEM private keys (RSA or P-256); every key is published.
+    #[arg(long, env = "ISSUER_KEYS", default_value = issuer::DEFAULT_KEYS_DIR)]
+    keys: PathBuf,
+    /// kid (file stem) of the key that signs; default: the first key by file name.
+    #[arg(long, env = "ISSUER_SIGNING_KEY")]
+    signing_key: Option<String>,
+    /// Issuer identity put in `iss` and the discovery document.
+    #[arg(long, env = "ISSUER_URL", default_value = issuer::DEFAULT_ISSUER_URL)]
+    issuer_url: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ISSUER_LISTEN", default_value = issuer::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// JWKS URL to advertise in discovery; default: this server's own JWKS.
+    #[arg(long, env = "ISSUER_JWKS_URI")]
+    jwks_uri: Option<String>,
+    #[command(flatten)]
+    key_args: KeyArgs,
+}
+
+#[derive(Args)]
+struct MintArgs {
+    /// Dynatrace tenant (aud = <tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector).
+    #[arg(long, default_value = issuer::mint::DEFAULT_TENANT)]
+    tenant: String,
+    /// Dynatrace connection name (sub = dtid:connection/<connection>).
+    #[arg(long, default_value = issuer::mint::DEFAULT_CONNECTION)]
+    connection: String,
+    /// Extra claims as a JSON object, merged over the profile's claims.
+    #[arg(long)]
+    claims: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = issuer::mint::DEFAULT_TTL_SECS)]
+    ttl: i64,
+    /// Make a deliberately bad token: expired, not-yet-valid, unknown-kid, foreign-key,
+    /// bad-signature, alg-none, hs256-confusion, wrong-issuer.
+    #[arg(long)]
+    fault: Option<Fault>,
+    /// Print the JSON answer of /mint (token, header, claims) instead of the bare token.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    key_args: KeyArgs,
+}
+
+#[derive(Args)]
+struct KeygenArgs {
+    /// Directory to write the key into.
+    #[arg(long, env = "ISSUER_KEYS", default_value = issuer::DEFAULT_KEYS_DIR)]
+    keys: PathBuf,
+    /// kid of the new key (its file name is <kid>.pem).
+    #[arg(long)]
+    kid: String,
+    /// Key type: rs256 (RSA-2048) or es256 (P-256).
+    #[arg(long, default_value = "rs256", value_parser = parse_alg)]
+    alg: KeyAlg,
+}
+
+fn parse_alg(s: &str) -> Result<KeyAlg, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "rs256" | "rsa" => Ok(KeyAlg::Rs256),
+        "es256" | "ec" | "p256" | "p-256" => Ok(KeyAlg::Es256),
+        _ => Err(format!("unknown key type `{s}`, expected rs256 or es256")),
+    }
+}
+
+fn load_keys(args: &KeyArgs) -> Result<KeySet, String> {
+    KeySet::load_dir(&args.keys, args.signing_key.as_deref()).map_err(|e| e.to_string())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Mint(args) => mint(args),
+        Command::Keygen(args) => keygen(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("issuer: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let keys = load_keys(&args.key_args)?;
+    let mut config = IssuerConfig::new(keys)
+        .listen(args.listen)
+        .issuer_url(args.key_args.issuer_url.clone());
+    if let Some(uri) = args.jwks_uri {
+        config = config.jwks_uri(uri);
+    }
+    let issuer = Issuer::start(config).await.map_err(|e| e.to_string())?;
+    let signing = issuer.minter().keys().signing_key();
+    println!("issuer listening on {}", issuer.url());
+    println!("issuer URL (iss): {}", issuer.issuer_url());
+    println!("discovery: {}", issuer.discovery_url());
+    println!("jwks: {}", issuer.jwks_url());
+    println!("signing key: {} ({})", signing.kid(), signing.alg());
+    let _ = std::io::stdout().flush();
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    eprintln!("issuer: shutting down");
+    Ok(())
+}
+
+fn mint(args: MintArgs) -> Result<(), String> {
+    let keys = load_keys(&args.key_args)?;
+    let claims = match args.claims {
+        None => None,
+        Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(map)) => Some(map),
+            Ok(_) => return Err("--claims must be a JSON object".into()),
+            Err(e) => return Err(format!("--claims is not valid JSON: {e}")),
+        },
+    };
+    let request = MintRequest {
+        tenant: Some(args.tenant),
+        connection: Some(args.connection),
+        claims,
+        ttl: Some(args.ttl),
+        fault: args.fault,
+    };
+    let minted = Minter::new(args.key_args.issuer_url, keys)
+        .mint(&request)
+        .map_err(|e| e.to_string())?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&minted).unwrap_or_default()
+        );
+    } else {
+        println!("{}", minted.token);
+    }
+    Ok(())
+}
+
+fn keygen(args: KeygenArgs) -> Result<(), String> {
+    if args.kid.is_empty()
+        || !args
+            .kid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(format!(
+            "kid `{}` must be non-empty and use only A-Z a-z 0-9 - _ .",
+            args.kid
+        ));
+    }
+    let path =
+        issuer::keys::write_new_key(&args.keys, &args.kid, args.alg).map_err(|e| e.to_string())?;
+    println!("{}", path.display());
+    Ok(())
+}

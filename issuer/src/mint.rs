@@ -1,0 +1,331 @@
+//! Minting: turns a [`MintRequest`] (the `POST /mint` body, also the `issuer mint` options)
+//! into a signed compact JWS, with the Dynatrace profile built in and deliberate faults for
+//! negative tests. Pure apart from the clock and randomness: no HTTP here.
+
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use josekit::jws::{JwsHeader, HS256};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::keys::{KeyAlg, KeySet, SigningKey};
+
+/// Default token lifetime. Guess: Dynatrace does not document the lifetime of its AWS-connector
+/// tokens; 300 s matches the short-lived tokens OIDC federation usually uses.
+pub const DEFAULT_TTL_SECS: i64 = 300;
+/// Longest lifetime a caller may ask for (one week): long enough for any test, short enough to
+/// catch a unit mistake such as milliseconds.
+pub const MAX_TTL_SECS: i64 = 7 * 24 * 3600;
+/// The Dynatrace profile's default tenant and connection (the built-in default scenario).
+pub const DEFAULT_TENANT: &str = "abc12345";
+pub const DEFAULT_CONNECTION: &str = "my-connection";
+/// The issuer a `wrong-issuer` token claims to come from.
+pub const WRONG_ISSUER: &str = "https://wrong-issuer.invalid";
+
+/// A request for a token: the `POST /mint` body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    /// Dynatrace tenant: `aud` = `<tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Dynatrace connection name: `sub` = `dtid:connection/<connection>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// Claims merged over the profile's claims (any JSON object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Map<String, Value>>,
+    /// Lifetime in seconds (default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
+    /// A deliberate defect, for negative tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+}
+
+/// Deliberately bad tokens, each one a way real verifiers must say no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// `exp` (and `iat`, `nbf`) in the past.
+    Expired,
+    /// `nbf` and `iat` an hour in the future.
+    NotYetValid,
+    /// Signed by the signing key, but the header names a `kid` the JWKS does not have.
+    UnknownKid,
+    /// A valid signature by a key that is not in the JWKS (the header names the real `kid`).
+    ForeignKey,
+    /// A correctly formed token whose signature bytes were altered.
+    BadSignature,
+    /// `alg: none` and an empty signature.
+    AlgNone,
+    /// HS256, with the RSA public key (PEM) used as the HMAC secret.
+    Hs256Confusion,
+    /// `iss` names another issuer.
+    WrongIssuer,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 8] = [
+        Fault::Expired,
+        Fault::NotYetValid,
+        Fault::UnknownKid,
+        Fault::ForeignKey,
+        Fault::BadSignature,
+        Fault::AlgNone,
+        Fault::Hs256Confusion,
+        Fault::WrongIssuer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Expired => "expired",
+            Fault::NotYetValid => "not-yet-valid",
+            Fault::UnknownKid => "unknown-kid",
+            Fault::ForeignKey => "foreign-key",
+            Fault::BadSignature => "bad-signature",
+            Fault::AlgNone => "alg-none",
+            Fault::Hs256Confusion => "hs256-confusion",
+            Fault::WrongIssuer => "wrong-issuer",
+        }
+    }
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Fault::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                let all: Vec<&str> = Fault::ALL.iter().map(|f| f.as_str()).collect();
+                format!("unknown fault `{s}`, expected one of: {}", all.join(", "))
+            })
+    }
+}
+
+/// A minted token and what went into it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MintedToken {
+    /// The compact JWS.
+    pub token: String,
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    /// `exp`, in seconds since the epoch.
+    pub expires_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+}
+
+/// Why a request cannot be minted: always the caller's mistake, worded to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MintError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+/// Mints tokens for one issuer identity from one key set.
+#[derive(Debug, Clone)]
+pub struct Minter {
+    issuer_url: String,
+    keys: KeySet,
+}
+
+impl Minter {
+    pub fn new(issuer_url: impl Into<String>, keys: KeySet) -> Minter {
+        Minter {
+            issuer_url: issuer_url.into(),
+            keys,
+        }
+    }
+
+    pub fn issuer_url(&self) -> &str {
+        &self.issuer_url
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// Mints a token now.
+    pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        self.mint_at(request, now)
+    }
+
+    /// Mints a token as if the time were `now` (seconds since the epoch).
+    pub fn mint_at(&self, request: &MintRequest, now: i64) -> Result<MintedToken, MintError> {
+        let tenant = non_empty("tenant", request.tenant.as_deref(), DEFAULT_TENANT)?;
+        let connection = non_empty(
+            "connection",
+            request.connection.as_deref(),
+            DEFAULT_CONNECTION,
+        )?;
+        let ttl = request.ttl.unwrap_or(DEFAULT_TTL_SECS);
+        if !(1..=MAX_TTL_SECS).contains(&ttl) {
+            return Err(MintError::Invalid(format!(
+                "ttl must be between 1 and {MAX_TTL_SECS} seconds, got {ttl}"
+            )));
+        }
+
+        let mut claims = Map::new();
+        claims.insert("iss".into(), self.issuer_url.clone().into());
+        claims.insert("sub".into(), format!("dtid:connection/{connection}").into());
+        claims.insert(
+            "aud".into(),
+            format!("{tenant}.apps.dynatrace.com/app-id/dynatrace.aws.connector").into(),
+        );
+        claims.insert("iat".into(), now.into());
+        claims.insert("nbf".into(), now.into());
+        claims.insert("exp".into(), (now + ttl).into());
+        claims.insert("jti".into(), uuid::Uuid::new_v4().to_string().into());
+        if let Some(extra) = &request.claims {
+            for (name, value) in extra {
+                claims.insert(name.clone(), value.clone());
+            }
+        }
+
+        match request.fault {
+            Some(Fault::Expired) => {
+                // Expired well beyond any verifier's clock-skew allowance.
+                let exp = now - 600;
+                claims.insert("exp".into(), exp.into());
+                claims.insert("iat".into(), (exp - ttl).into());
+                claims.insert("nbf".into(), (exp - ttl).into());
+            }
+            Some(Fault::NotYetValid) => {
+                let start = now + 3600;
+                claims.insert("iat".into(), start.into());
+                claims.insert("nbf".into(), start.into());
+                claims.insert("exp".into(), (start + ttl).into());
+            }
+            Some(Fault::WrongIssuer) => {
+                claims.insert("iss".into(), WRONG_ISSUER.into());
+            }
+            _ => {}
+        }
+
+        let signing = self.keys.signing_key();
+        let payload = serde_json::to_vec(&claims).map_err(|e| MintError::Signing(e.to_string()))?;
+        let (token, header) = match request.fault {
+            Some(Fault::UnknownKid) => {
+                let kid = format!("unknown-{}", uuid::Uuid::new_v4().simple());
+                sign(signing, &kid, &payload)?
+            }
+            Some(Fault::ForeignKey) => sign(foreign_key(signing.alg())?, signing.kid(), &payload)?,
+            Some(Fault::BadSignature) => {
+                let (token, header) = sign(signing, signing.kid(), &payload)?;
+                (tamper_signature(&token), header)
+            }
+            Some(Fault::AlgNone) => unsigned(signing.kid(), &payload),
+            Some(Fault::Hs256Confusion) => {
+                let signer = HS256
+                    .signer_from_bytes(signing.public_pem())
+                    .map_err(|e| MintError::Signing(e.to_string()))?;
+                let mut header = JwsHeader::new();
+                header.set_token_type("JWT");
+                header.set_key_id(signing.kid());
+                let token = josekit::jws::serialize_compact(&payload, &header, &signer)
+                    .map_err(|e| MintError::Signing(e.to_string()))?;
+                let header = header_of(&token);
+                (token, header)
+            }
+            _ => sign(signing, signing.kid(), &payload)?,
+        };
+
+        let expires_at = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        Ok(MintedToken {
+            token,
+            header,
+            claims,
+            expires_at,
+            fault: request.fault,
+        })
+    }
+}
+
+fn non_empty<'a>(
+    field: &str,
+    value: Option<&'a str>,
+    default: &'a str,
+) -> Result<&'a str, MintError> {
+    let value = value.unwrap_or(default);
+    if value.is_empty() {
+        return Err(MintError::Invalid(format!("{field} must not be empty")));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        return Err(MintError::Invalid(format!(
+            "{field} must not contain whitespace or control characters, found {c:?}"
+        )));
+    }
+    Ok(value)
+}
+
+fn sign(
+    key: &SigningKey,
+    kid: &str,
+    payload: &[u8],
+) -> Result<(String, Map<String, Value>), MintError> {
+    let mut header = JwsHeader::new();
+    header.set_token_type("JWT");
+    header.set_key_id(kid);
+    let token = josekit::jws::serialize_compact(payload, &header, key.signer())
+        .map_err(|e| MintError::Signing(e.to_string()))?;
+    let header = header_of(&token);
+    Ok((token, header))
+}
+
+/// `alg: none`: header and payload, and an empty signature part.
+fn unsigned(kid: &str, payload: &[u8]) -> (String, Map<String, Value>) {
+    let mut header = Map::new();
+    header.insert("alg".into(), "none".into());
+    header.insert("typ".into(), "JWT".into());
+    header.insert("kid".into(), kid.into());
+    let header_b64 = URL_SAFE_NO_PAD.encode(Value::Object(header.clone()).to_string());
+    let payload_b64 = URL_SAFE_NO_PAD.encode(payload);
+    (format!("{header_b64}.{payload_b64}."), header)
+}
+
+/// Flips bits in the middle of the signature, keeping it valid base64url of the right length.
+fn tamper_signature(token: &str) -> String {
+    let (head, signature) = token.rsplit_once('.').unwrap_or((token, ""));
+    let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap_or_default();
+    let middle = bytes.len() / 2;
+    if let Some(b) = bytes.get_mut(middle) {
+        *b ^= 0x5a;
+    }
+    format!("{head}.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn header_of(token: &str) -> Map<String, Value> {
+    token
+        .split('.')
+        .next()
+        .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// A key that is in no JWKS, generated once per process per algorithm (RSA generation is slow).
+fn foreign_key(alg: KeyAlg) -> Result<&'static SigningKey, MintError> {
+    static RSA: OnceLock<SigningKey> = OnceLock::new();
+    static EC: OnceLock<SigningKey> = OnceLock::new();
+    let cell = match alg {
+        KeyAlg::Rs256 => &RSA,
+        KeyAlg::Es256 => &EC,
+    };
+    if let Some(key) = cell.get() {
+        return Ok(key);
+    }
+    let key =
+        SigningKey::generate("foreign", alg).map_err(|e| MintError::Signing(e.to_string()))?;
+    Ok(cell.get_or_init(|| key))
+}

@@ -1,0 +1,507 @@
+//! AssumeRoleWithWebIdentity against an in-process sts-mock, with wiremock playing the IdP:
+//! the seed scenario, every error a user can trigger (code, status, message), the key cache,
+//! the decisions log, and abuse limits.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use sts_mock::{RoleSpec, StsMock, StsMockConfig, DEFAULT_ACCOUNT};
+
+#[tokio::test]
+async fn seed_scenario_admits_the_right_connection() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    let answer = assume(&sts, &idp.token("my-connection")).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.body.starts_with(
+        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIA"
+    ), "{}", answer.body);
+    let key_id = answer.element("AccessKeyId").unwrap();
+    assert_eq!(key_id.len(), 20);
+    assert_eq!(answer.element("SecretAccessKey").unwrap().len(), 40);
+    assert!(!answer.element("SessionToken").unwrap().is_empty());
+    assert!(answer.element("Expiration").unwrap().ends_with('Z'));
+    assert_eq!(
+        answer.element("SubjectFromWebIdentityToken").unwrap(),
+        "dtid:connection/my-connection"
+    );
+    assert_eq!(
+        answer.element("Arn").unwrap(),
+        "arn:aws:sts::000000000000:assumed-role/dynatrace-aws-connector/test-session"
+    );
+    let role_id = answer.element("AssumedRoleId").unwrap();
+    assert!(
+        role_id.starts_with("AROA") && role_id.ends_with(":test-session"),
+        "{role_id}"
+    );
+    assert_eq!(answer.element("Provider").unwrap(), ISSUER);
+    assert_eq!(answer.element("Audience").unwrap(), AUD);
+    let order: Vec<usize> = [
+        "<Credentials>",
+        "<SubjectFromWebIdentityToken>",
+        "<AssumedRoleUser>",
+        "<Provider>",
+        "<Audience>",
+        "<ResponseMetadata>",
+    ]
+    .iter()
+    .map(|e| answer.body.find(e).unwrap())
+    .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "element order: {}",
+        answer.body
+    );
+    assert_eq!(
+        answer.headers["x-amzn-requestid"],
+        answer.element("RequestId").unwrap().as_str()
+    );
+}
+
+#[tokio::test]
+async fn seed_scenario_refuses_every_other_token() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+
+    // Another connection: the trust policy's sub condition says no.
+    let answer = assume(&sts, &idp.token("other-connection")).await;
+    answer.assert_error(
+        403,
+        "AccessDenied",
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    );
+    let reason = answer.headers["x-sts-mock-reason"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("token.dynatrace.com:sub"), "{reason}");
+
+    // Another tenant: its audience is not a client ID of the provider.
+    let mut claims = idp.claims("my-connection");
+    claims.insert(
+        "aud".into(),
+        json!("zzz99999.apps.dynatrace.com/app-id/dynatrace.aws.connector"),
+    );
+    assume(&sts, &idp.sign(&claims)).await.assert_error(
+        400,
+        "InvalidIdentityToken",
+        "Incorrect token audience",
+    );
+
+    // Expired.
+    let mut claims = idp.claims("my-connection");
+    let exp = now() - 60;
+    claims.insert("exp".into(), json!(exp));
+    let answer = assume(&sts, &idp.sign(&claims)).await;
+    answer.assert_error(
+        400,
+        "ExpiredTokenException",
+        "Token expired: current date/time ",
+    );
+    assert!(answer
+        .element("Message")
+        .unwrap()
+        .ends_with(&format!("must be before the expiration date/time {exp}")));
+
+    // A valid signature by a key the IdP does not publish (same kid).
+    let foreign = josekit::jws::RS256.generate_key_pair(2048).unwrap();
+    let token = sign_with(&foreign, &idp.kid, &idp.claims("my-connection"));
+    assume(&sts, &token)
+        .await
+        .assert_error(400, "InvalidIdentityToken", "could not be validated");
+}
+
+#[tokio::test]
+async fn token_attacks_are_refused() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    let claims = idp.claims("my-connection");
+    let good = idp.sign(&claims);
+
+    // Tampered payload: swap in another subject, keep the signature.
+    let parts: Vec<&str> = good.split('.').collect();
+    let mut forged = claims.clone();
+    forged.insert("sub".into(), json!("dtid:connection/admin"));
+    use base64::Engine as _;
+    let forged_payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&forged).unwrap());
+    let tampered = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+    let cases = [
+        ("tampered", tampered),
+        ("alg none", idp.alg_none(&claims)),
+        ("hs256 confusion", idp.hs256_confusion(&claims)),
+    ];
+    for (what, token) in cases {
+        let answer = assume(&sts, &token).await;
+        assert_eq!(
+            answer.element("Code").as_deref(),
+            Some("InvalidIdentityToken"),
+            "{what}: {}",
+            answer.body
+        );
+        assert_eq!(answer.status, 400, "{what}");
+    }
+
+    // Unknown kid.
+    let token = sign_with(&idp.key, "nobody", &claims);
+    assume(&sts, &token).await.assert_error(
+        400,
+        "InvalidIdentityToken",
+        "Couldn't retrieve verification key from your identity provider",
+    );
+
+    // Not a JWT at all.
+    assume(&sts, "not-a-jwt").await.assert_error(
+        400,
+        "InvalidIdentityToken",
+        "The ID Token provided is not a valid JWT",
+    );
+
+    // Wrong issuer: no provider registered for it.
+    let mut wrong = claims.clone();
+    wrong.insert("iss".into(), json!("https://wrong-issuer.invalid"));
+    assume(&sts, &idp.sign(&wrong)).await.assert_error(
+        400,
+        "InvalidIdentityToken",
+        "No OpenIDConnect provider found in your account for https://wrong-issuer.invalid",
+    );
+
+    // Not yet valid.
+    let mut early = claims.clone();
+    early.insert("nbf".into(), json!(now() + 3600));
+    early.insert("iat".into(), json!(now() + 3600));
+    early.insert("exp".into(), json!(now() + 7200));
+    assume(&sts, &idp.sign(&early)).await.assert_error(
+        400,
+        "InvalidIdentityToken",
+        "not yet valid",
+    );
+}
+
+#[tokio::test]
+async fn unknown_roles_and_other_accounts_are_denied_as_on_aws() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    let token = idp.token("my-connection");
+    assume_with(
+        &sts,
+        &token,
+        &[("RoleArn", "arn:aws:iam::000000000000:role/no-such-role")],
+    )
+    .await
+    .assert_error(
+        403,
+        "AccessDenied",
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    );
+
+    // A role in account 111111111111 trusts only providers registered there.
+    sts.model()
+        .add_role(
+            "111111111111",
+            RoleSpec::new(
+                "dynatrace-aws-connector",
+                SEED_TRUST_POLICY.replace("000000000000", "111111111111"),
+            ),
+        )
+        .unwrap();
+    let other = [(
+        "RoleArn",
+        "arn:aws:iam::111111111111:role/dynatrace-aws-connector",
+    )];
+    assume_with(&sts, &token, &other).await.assert_error(
+        400,
+        "InvalidIdentityToken",
+        "No OpenIDConnect provider found in your account for https://token.dynatrace.com",
+    );
+    sts.model()
+        .add_provider("111111111111", ISSUER, vec![AUD.into()], vec![])
+        .unwrap();
+    let answer = assume_with(&sts, &token, &other).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.element("Arn").unwrap(),
+        "arn:aws:sts::111111111111:assumed-role/dynatrace-aws-connector/test-session"
+    );
+}
+
+#[tokio::test]
+async fn parameters_are_validated_with_aws_wording() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    let token = idp.token("my-connection");
+
+    post_form(sts.url(), &[("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15")]).await.assert_error(
+        400,
+        "ValidationError",
+        "3 validation errors detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null; Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null; Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null",
+    );
+    // Recorded from real AWS (shared/aws-recorded/sts.snapshot.json).
+    assume_with(&sts, &token, &[("RoleSessionName", "Session1:2")]).await.assert_error(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value 'Session1:2' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    );
+    assume_with(&sts, &token, &[("RoleArn", "nothing-valid-in-here")])
+        .await
+        .assert_error(400, "ValidationError", "nothing-valid-in-here is invalid");
+    assume_with(&sts, &token, &[("RoleArn", "arn:a:a::aaaaaaaaaa:")])
+        .await
+        .assert_error(400, "ValidationError", "arn:a:a::aaaaaaaaaa: is invalid");
+    assume_with(&sts, &token, &[("RoleSessionName", "x")])
+        .await
+        .assert_error(
+            400,
+            "ValidationError",
+            "Member must have length greater than or equal to 2",
+        );
+    assume_with(&sts, &token, &[("DurationSeconds", "600")]).await.assert_error(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value '600' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+    );
+    assume_with(&sts, &token, &[("DurationSeconds", "7200")])
+        .await
+        .assert_error(
+            400,
+            "ValidationError",
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        );
+    assume_with(&sts, &token, &[("Policy", "{\"Statement\": 1}")])
+        .await
+        .assert_error(400, "MalformedPolicyDocument", "Syntax errors in policy.");
+    assume_with(&sts, "abc", &[]).await.assert_error(400, "ValidationError", "at 'webIdentityToken' failed to satisfy constraint: Member must have length greater than or equal to 4");
+
+    // A session policy and a longer session within the role's maximum are fine.
+    sts.model()
+        .update_role(DEFAULT_ACCOUNT, "dynatrace-aws-connector", |r| {
+            r.max_session_duration = 7200;
+            Ok(())
+        })
+        .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"account:ListRegions","Resource":"*"}]}"#;
+    let answer = assume_with(
+        &sts,
+        &token,
+        &[("DurationSeconds", "7200"), ("Policy", policy)],
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let packed: u32 = answer.element("PackedPolicySize").unwrap().parse().unwrap();
+    assert!(packed > 0 && packed < 100, "{packed}");
+}
+
+#[tokio::test]
+async fn protocol_errors_unknown_actions_and_get_requests() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    post_form(
+        sts.url(),
+        &[("Action", "MakeMeAdmin"), ("Version", "2011-06-15")],
+    )
+    .await
+    .assert_error(
+        400,
+        "InvalidAction",
+        "Could not find operation MakeMeAdmin for version 2011-06-15",
+    );
+    let token = idp.token("my-connection");
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("Action", "AssumeRoleWithWebIdentity"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", ROLE_ARN),
+            ("RoleSessionName", "via-get"),
+            ("WebIdentityToken", token.as_str()),
+        ])
+        .finish();
+    let answer = send("GET", &format!("{}/?{query}", sts.url()), String::new()).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    // A 20,000-character token fits (and is refused for what it is, not for its size)...
+    let huge_token = "a".repeat(20_000);
+    assume(&sts, &huge_token)
+        .await
+        .assert_error(400, "InvalidIdentityToken", "not a valid JWT");
+    // ...and 20,001 characters is a constraint violation, but far more is refused unread.
+    assume(&sts, &"a".repeat(20_001)).await.assert_error(
+        400,
+        "ValidationError",
+        "Member must have length less than or equal to 20000",
+    );
+    let answer = assume(&sts, &"a".repeat(1_000_000)).await;
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    assert_eq!(
+        answer.element("Code").as_deref(),
+        Some("RequestEntityTooLarge")
+    );
+}
+
+#[tokio::test]
+async fn keys_are_cached_and_unknown_kids_refetch_once() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    for _ in 0..3 {
+        assert_eq!(assume(&sts, &idp.token("my-connection")).await.status, 200);
+    }
+    assert_eq!(
+        sts.key_store().fetch_count(),
+        1,
+        "keys fetched once, then cached"
+    );
+    let stranger = sign_with(&idp.key, "rotated-in-later", &idp.claims("my-connection"));
+    // The keys are brand new: an unknown kid right after a fetch does not refetch.
+    assume(&sts, &stranger)
+        .await
+        .assert_error(400, "InvalidIdentityToken", "verification key");
+    assert_eq!(sts.key_store().fetch_count(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_one_fetch() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    let token = idp.token("my-connection");
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let url = sts.url().to_string();
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            let answer = post_form(
+                &url,
+                &[
+                    ("Action", "AssumeRoleWithWebIdentity"),
+                    ("Version", "2011-06-15"),
+                    ("RoleArn", ROLE_ARN),
+                    ("RoleSessionName", "s1"),
+                    ("WebIdentityToken", &token),
+                ],
+            )
+            .await;
+            (answer.status, answer.body)
+        }));
+    }
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(sts.key_store().fetch_count(), 1);
+}
+
+#[tokio::test]
+async fn unreachable_idp_is_idp_communication_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let idp = Idp::start().await;
+    let sts = StsMock::start(StsMockConfig::default().oidc_endpoint(ISSUER, dead))
+        .await
+        .unwrap();
+    sts.model()
+        .add_provider(DEFAULT_ACCOUNT, ISSUER, vec![AUD.into()], vec![])
+        .unwrap();
+    sts.model()
+        .add_role(
+            DEFAULT_ACCOUNT,
+            RoleSpec::new("dynatrace-aws-connector", SEED_TRUST_POLICY),
+        )
+        .unwrap();
+    assume(&sts, &idp.token("my-connection"))
+        .await
+        .assert_error(400, "IDPCommunicationError", "could not be reached");
+}
+
+#[tokio::test]
+async fn session_tags_need_tag_session_and_reach_the_context() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    let mut claims = idp.claims("my-connection");
+    claims.insert(
+        "https://aws.amazon.com/tags".into(),
+        json!({"principal_tags": {"team": ["platform"]}, "transitive_tag_keys": ["team"]}),
+    );
+    let token = idp.sign(&claims);
+    assume(&sts, &token).await.assert_error(
+        403,
+        "AccessDenied",
+        "Not authorized to perform sts:TagSession",
+    );
+
+    let with_tags = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::000000000000:oidc-provider/token.dynatrace.com"},"Action":["sts:AssumeRoleWithWebIdentity","sts:TagSession"],"Condition":{"StringEquals":{"token.dynatrace.com:sub":"dtid:connection/my-connection","aws:RequestTag/team":"platform"}}}]}"#;
+    sts.model()
+        .update_role(DEFAULT_ACCOUNT, "dynatrace-aws-connector", |r| {
+            r.trust_policy =
+                sts_mock::policy::Policy::parse(with_tags, sts_mock::policy::PolicyKind::Trust)
+                    .unwrap();
+            Ok(())
+        })
+        .unwrap();
+    let answer = assume(&sts, &token).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    claims.insert(
+        "https://aws.amazon.com/tags".into(),
+        json!({"principal_tags": {"team": ["platform"]}, "transitive_tag_keys": ["other"]}),
+    );
+    assume(&sts, &idp.sign(&claims)).await.assert_error(
+        400,
+        "InvalidParameterValue",
+        "The specified transitive tag key must be included in the requested tags.",
+    );
+}
+
+#[tokio::test]
+async fn decisions_are_recorded_with_explanations() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    assume(&sts, &idp.token("my-connection")).await;
+    assume(&sts, &idp.token("intruder")).await;
+    let answer = send(
+        "GET",
+        &format!("{}/_sts-mock/decisions", sts.url()),
+        String::new(),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    let body: Value = serde_json::from_str(&answer.body).unwrap();
+    let decisions = body["decisions"].as_array().unwrap();
+    assert_eq!(decisions.len(), 2);
+    assert_eq!(decisions[0]["result"], "allowed");
+    assert_eq!(decisions[1]["result"], "refused");
+    assert_eq!(decisions[1]["code"], "AccessDenied");
+    assert_eq!(decisions[1]["subject"], "dtid:connection/intruder");
+    let condition = decisions[1]["explanation"]["statements"][0]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == "token.dynatrace.com:sub")
+        .unwrap()
+        .clone();
+    assert_eq!(condition["result"], false);
+    assert_eq!(
+        condition["request_values"],
+        json!(["dtid:connection/intruder"])
+    );
+
+    // Bounded memory: the log keeps only the most recent decisions.
+    for _ in 0..(sts_mock::decisions::CAPACITY + 5) {
+        sts.decisions().record(sts_mock::decisions::DecisionRecord {
+            time: String::new(),
+            request_id: String::new(),
+            action: String::new(),
+            source_ip: String::new(),
+            role_arn: None,
+            session_name: None,
+            issuer: None,
+            subject: None,
+            outcome: sts_mock::actions::Outcome::Allowed,
+            reason: String::new(),
+            explanation: None,
+        });
+    }
+    assert_eq!(
+        sts.decisions().recent().len(),
+        sts_mock::decisions::CAPACITY
+    );
+}
