@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::iam::validate;
+use crate::model::{Model, ModelError, RoleSpec, Tag};
 use crate::policy::{Policy, PolicyKind};
 
 /// The account everything lives in unless the setup says otherwise (AWS's documentation
@@ -344,4 +345,72 @@ struct RawPolicy {
     name: String,
     document: Option<String>,
     document_file: Option<String>,
+}
+
+impl Setup {
+    /// A new model holding everything the setup describes. Loading already checked it all, so
+    /// this fails only if the model disagrees with the checks (a bug): still reported, never
+    /// half-applied, because the model is only handed out whole.
+    pub fn build_model(&self, file: &str) -> Result<Model, ConfigError> {
+        let model = Model::new();
+        let err = |entry: String, e: ModelError| ConfigError {
+            file: file.to_string(),
+            entry,
+            problem: e.to_string(),
+        };
+        for p in &self.providers {
+            let entry = format!("provider {:?} (account {})", p.url, p.account);
+            model
+                .add_provider(
+                    &p.account,
+                    &p.url,
+                    p.client_ids.clone(),
+                    p.thumbprints.clone(),
+                )
+                .map_err(|e| err(entry.clone(), e))?;
+            let tags: Vec<Tag> = p
+                .tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: k.clone(),
+                    value: v.clone(),
+                })
+                .collect();
+            model
+                .update_provider(&p.account, &p.url, |stored| {
+                    stored.tags = tags;
+                    Ok(())
+                })
+                .map_err(|e| err(entry, e))?;
+        }
+        for r in &self.roles {
+            let entry = format!("role {:?} (account {})", r.name, r.account);
+            let spec = RoleSpec {
+                name: r.name.clone(),
+                path: r.path.clone(),
+                trust_policy: r.trust_policy.clone(),
+                max_session_duration: r
+                    .max_session_duration
+                    .unwrap_or(crate::model::DEFAULT_MAX_SESSION_DURATION),
+                description: r.description.clone(),
+                tags: r
+                    .tags
+                    .iter()
+                    .map(|(k, v)| Tag {
+                        key: k.clone(),
+                        value: v.clone(),
+                    })
+                    .collect(),
+            };
+            model
+                .add_role(&r.account, spec)
+                .map_err(|e| err(entry.clone(), e))?;
+            for (name, doc) in &r.policies {
+                model
+                    .put_role_policy(&r.account, &r.name, name, doc)
+                    .map_err(|e| err(format!("{entry}, policy {name:?}"), e))?;
+            }
+        }
+        Ok(model)
+    }
 }

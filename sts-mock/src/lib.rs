@@ -20,6 +20,7 @@ pub mod actions;
 pub mod config;
 pub mod credentials;
 pub mod decisions;
+pub mod explain;
 pub mod iam;
 pub mod model;
 pub mod oidc;

@@ -4,6 +4,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use sts_mock::config::Setup;
+use sts_mock::iam::IamOptions;
+use sts_mock::policy::Decision;
+use sts_mock::state::{Snapshot, StateFile};
 use sts_mock::{Model, StsMock, StsMockConfig};
 
 #[derive(Parser)]
@@ -21,6 +25,35 @@ struct Cli {
 enum Command {
     /// Serve the STS (and IAM) Query API.
     Serve(ServeArgs),
+    /// Check a trust policy offline for a token or a request context, and say why. Exits 0 when
+    /// allowed, 1 when denied, 2 on bad input.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The trust policy (AWS JSON) to check.
+    #[arg(long, value_name = "FILE")]
+    trust_policy: std::path::PathBuf,
+    /// A web-identity token (JWT), or `-` to read it from stdin; its claims fill the context.
+    #[arg(long, value_name = "JWT", required_unless_present = "context")]
+    token: Option<String>,
+    /// A context key and value, e.g. token.dynatrace.com:sub=dtid:connection/my-connection.
+    /// Repeatable; a key given twice is multi-valued; overrides the token's keys.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = sts_mock::explain::parse_pair)]
+    context: Vec<(String, String)>,
+    /// The account the role and its OIDC provider live in.
+    #[arg(long, default_value = sts_mock::DEFAULT_ACCOUNT)]
+    account: String,
+    /// The federated principal (OIDC provider ARN) when no token is given.
+    #[arg(long, value_name = "ARN")]
+    federated: Option<String>,
+    /// The action to check.
+    #[arg(long, default_value = "sts:AssumeRoleWithWebIdentity")]
+    action: String,
+    /// Print the explanation as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -36,6 +69,14 @@ struct ServeArgs {
     /// credentials. Random when absent (credentials then do not survive a restart).
     #[arg(long, env = "STS_MOCK_SECRET", hide_env_values = true)]
     secret: Option<String>,
+    /// A setup file (TOML): accounts, OIDC providers, roles and policies, OIDC endpoints.
+    /// Without it, the built-in default (examples/dynatrace.toml) is served.
+    #[arg(long, env = "STS_MOCK_CONFIG", value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Keep everything changed through the IAM API in FILE, across restarts. An existing file
+    /// is loaded instead of the setup; a corrupt or foreign file is refused, never replaced.
+    #[arg(long, env = "STS_MOCK_STATE", value_name = "FILE")]
+    state: Option<std::path::PathBuf>,
 }
 
 fn parse_endpoint(text: &str) -> Result<(String, String), String> {
@@ -63,6 +104,7 @@ async fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Explain(args) => return explain(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,19 +119,116 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if args.secret.is_none() {
         tracing::info!("no --secret: issued credentials will not survive a restart");
     }
-    let mut config = StsMockConfig::default()
-        .listen(args.listen)
-        .model(Model::new());
-    config.oidc_endpoints = args.oidc_endpoints.clone();
+    let (setup, setup_name) = match &args.config {
+        Some(path) => (
+            Setup::from_file(path).map_err(|e| e.to_string())?,
+            path.display().to_string(),
+        ),
+        None => (Setup::builtin(), "the built-in default".to_string()),
+    };
+    let state_file = args.state.as_ref().map(StateFile::new);
+    let restored = match &state_file {
+        Some(file) => file
+            .load::<Snapshot>()
+            .map_err(|e| e.to_string())?
+            .map(|snapshot| {
+                snapshot
+                    .restore()
+                    .map_err(|e| format!("refusing state file {}: {e}", file.path().display()))
+            })
+            .transpose()?,
+        None => None,
+    };
+    let model: Model = match restored {
+        Some(model) => {
+            println!(
+                "state: loaded from {}",
+                args.state
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            model
+        }
+        None => {
+            let model = setup.build_model(&setup_name).map_err(|e| e.to_string())?;
+            println!("setup: {setup_name}");
+            if let Some(file) = &state_file {
+                // Start the state file from the setup, so a restart finds the same world.
+                file.save(&Snapshot::capture(&model))
+                    .map_err(|e| e.to_string())?;
+            }
+            model
+        }
+    };
+    let mut config = StsMockConfig::default().listen(args.listen).model(model);
+    config.iam = IamOptions {
+        default_account: setup.default_account.clone(),
+        state_file,
+    };
+    // The setup's endpoints, then the command line's (which win for the same issuer).
+    let mut endpoints: Vec<(String, String)> = setup
+        .oidc_endpoints
+        .iter()
+        .filter(|e| !args.oidc_endpoints.iter().any(|(i, _)| *i == e.issuer))
+        .map(|e| (e.issuer.clone(), e.base.clone()))
+        .collect();
+    endpoints.extend(args.oidc_endpoints.iter().cloned());
+    config.oidc_endpoints = endpoints.clone();
     config.secret = args.secret.map(String::into_bytes);
     let sts = StsMock::start(config)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     println!("sts-mock listening on {}", sts.url());
-    for (issuer, base) in &args.oidc_endpoints {
+    for (issuer, base) in &endpoints {
         println!("oidc endpoint: {issuer} -> {base}");
     }
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     eprintln!("sts-mock: shutting down");
     Ok(())
+}
+
+fn explain(args: ExplainArgs) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("sts-mock explain: {message}");
+        ExitCode::from(2)
+    };
+    let policy = match std::fs::read_to_string(&args.trust_policy) {
+        Ok(text) => text,
+        Err(e) => return fail(format!("cannot read {}: {e}", args.trust_policy.display())),
+    };
+    let token = match args.token.as_deref() {
+        Some("-") => {
+            let mut text = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+                return fail(format!("cannot read the token from stdin: {e}"));
+            }
+            Some(text.trim().to_string())
+        }
+        other => other.map(str::to_string),
+    };
+    let input = sts_mock::explain::ExplainInput {
+        token,
+        context: args.context,
+        account: Some(args.account),
+        federated: args.federated,
+        action: Some(args.action),
+    };
+    let out = match sts_mock::explain::explain(&policy, &input) {
+        Ok(out) => out,
+        Err(e) => return fail(format!("{}: {e}", args.trust_policy.display())),
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out.explanation).unwrap_or_default()
+        );
+    } else {
+        print!("{}", out.explanation);
+    }
+    if out.decision == Decision::Allow {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

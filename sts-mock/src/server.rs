@@ -49,6 +49,8 @@ pub struct StsMockConfig {
     /// The secret that seals session credentials; `None` picks a random one.
     pub secret: Option<Vec<u8>>,
     pub model: Model,
+    /// The IAM API's default account and state file.
+    pub iam: crate::iam::IamOptions,
 }
 
 impl Default for StsMockConfig {
@@ -58,6 +60,7 @@ impl Default for StsMockConfig {
             oidc_endpoints: Vec::new(),
             secret: None,
             model: Model::new(),
+            iam: crate::iam::IamOptions::default(),
         }
     }
 }
@@ -87,6 +90,7 @@ pub struct State {
     pub keys: KeyStore,
     pub sealer: CredentialSealer,
     pub decisions: Decisions,
+    pub iam: crate::iam::IamOptions,
 }
 
 /// A running sts-mock. Dropping it stops the server.
@@ -110,6 +114,7 @@ impl StsMock {
             keys: KeyStore::new(config.oidc_endpoints),
             sealer,
             decisions: Decisions::default(),
+            iam: config.iam,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx));
@@ -206,11 +211,11 @@ async fn handle(
                 413,
                 format!("Request body must not exceed {MAX_BODY_BYTES} bytes"),
             );
-            return Ok(error_response(&error, &request_id, None));
+            return Ok(error_response(&error, STS_NAMESPACE, &request_id, None));
         }
         Err(_) => {
             let error = AwsError::new("RequestTimeout", 408, "Request body not received in time");
-            return Ok(error_response(&error, &request_id, None));
+            return Ok(error_response(&error, STS_NAMESPACE, &request_id, None));
         }
     };
     if parts.method == Method::POST {
@@ -222,13 +227,18 @@ async fn handle(
         headers: &parts.headers,
         body: &body,
     };
+    // IAM actions answer in IAM's namespace, everything else in STS's.
+    let namespace = match params.get("Action").and_then(crate::iam::action) {
+        Some(_) => crate::query::IAM_NAMESPACE,
+        None => STS_NAMESPACE,
+    };
     let response = match dispatch(&state, &params, &signed, peer, &request_id).await {
         Ok((action, result)) => xml_response(
             StatusCode::OK,
-            crate::query::success_document(STS_NAMESPACE, action, &result, &request_id),
+            crate::query::success_document(namespace, action, &result, &request_id),
             &request_id,
         ),
-        Err((error, reason)) => error_response(&error, &request_id, reason.as_deref()),
+        Err((error, reason)) => error_response(&error, namespace, &request_id, reason.as_deref()),
     };
     Ok(response)
 }
@@ -247,6 +257,11 @@ async fn dispatch(
         // Guess: AWS's wording when a Query request names no action.
         return Err((AwsError::new("MissingAction", 400, "Missing Action"), None));
     };
+    if let Some(iam_action) = crate::iam::action(action) {
+        return crate::iam::handle(&state.model, &state.iam, iam_action, params, signed)
+            .map(|xml| (iam_action, xml))
+            .map_err(|e| (e, None));
+    }
     if let Some(version) = params.get("Version") {
         if version != STS_VERSION {
             return Err((
@@ -345,15 +360,12 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response<
 
 fn error_response(
     error: &AwsError,
+    namespace: &str,
     request_id: &str,
     reason: Option<&str>,
 ) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = xml_response(
-        status,
-        error.document(STS_NAMESPACE, request_id),
-        request_id,
-    );
+    let mut response = xml_response(status, error.document(namespace, request_id), request_id);
     if let Some(reason) = reason {
         // Header values must be visible ASCII: keep it short and printable.
         let printable: String = reason

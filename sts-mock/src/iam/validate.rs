@@ -36,7 +36,7 @@ pub struct Checks {
 }
 
 /// The member name as AWS's messages spell it: the parameter with a lower-case first letter.
-fn member(param: &str) -> String {
+pub fn member(param: &str) -> String {
     let mut c = param.chars();
     match c.next() {
         Some(first) => first.to_lowercase().chain(c).collect(),
@@ -328,11 +328,10 @@ pub fn client_id_count(n: usize) -> Result<(), Invalid> {
     Ok(())
 }
 
-pub fn thumbprints(checks: &mut Checks, list: &[String]) -> Result<(), ()> {
+pub fn thumbprints(checks: &mut Checks, list: &[String]) {
     for t in list {
         checks.length("ThumbprintList", t, 40, 40);
     }
-    Ok(())
 }
 
 pub fn thumbprint_count(n: usize) -> Result<(), Invalid> {
@@ -386,7 +385,7 @@ pub fn provider(
     for id in client_ids {
         client_id(&mut c, id);
     }
-    let _ = thumbprints(&mut c, thumbprint_list);
+    thumbprints(&mut c, thumbprint_list);
     tags(&mut c, provider_tags);
     c.finish()?;
     provider_url(url)?;
