@@ -45,6 +45,9 @@ pub struct IssuerConfig {
     pub issuer_url: String,
     /// Where clients fetch the JWKS; `None` means this server's own JWKS URL.
     pub jwks_uri: Option<String>,
+    /// Use the local base URL (`http://127.0.0.1:PORT`) as the identity instead of `issuer_url`,
+    /// for plain OIDC clients that discover the issuer at its own address.
+    pub local_issuer_url: bool,
     pub keys: KeySet,
 }
 
@@ -68,6 +71,7 @@ impl IssuerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             issuer_url: crate::DEFAULT_ISSUER_URL.to_string(),
             jwks_uri: None,
+            local_issuer_url: false,
             keys,
         }
     }
@@ -77,6 +81,11 @@ impl IssuerConfig {
     }
     pub fn issuer_url(mut self, url: impl Into<String>) -> Self {
         self.issuer_url = url.into();
+        self
+    }
+    /// Makes the identity the server's own URL, known once it listens.
+    pub fn local_issuer_url(mut self) -> Self {
+        self.local_issuer_url = true;
         self
     }
     pub fn jwks_uri(mut self, url: impl Into<String>) -> Self {
@@ -119,11 +128,16 @@ impl Issuer {
             .jwks_uri
             .clone()
             .unwrap_or_else(|| format!("{url}{JWKS_PATH}"));
-        let discovery = discovery_document(&config.issuer_url, &url, &jwks_url, &config.keys)?;
+        let issuer_url = if config.local_issuer_url {
+            url.clone()
+        } else {
+            config.issuer_url
+        };
+        let discovery = discovery_document(&issuer_url, &url, &jwks_url, &config.keys)?;
         let state = Arc::new(State {
             jwks: Bytes::from(config.keys.jwks().to_string()),
             discovery: Bytes::from(discovery),
-            minter: Minter::new(config.issuer_url, config.keys),
+            minter: Minter::new(issuer_url, config.keys),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx));
@@ -312,8 +326,16 @@ async fn mint(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
         }
     };
     // An empty body means "the defaults", like `issuer mint` with no options.
-    let request: MintRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let request: MintRequest = if first.is_none() {
         MintRequest::default()
+    } else if first != Some(&b'{') {
+        // serde would accept `[]` as an empty struct; the body must be an object.
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "invalid mint request: the body must be a JSON object".into(),
+        );
     } else {
         match serde_json::from_slice(&body) {
             Ok(request) => request,

@@ -1,13 +1,27 @@
 //! The IAM policy engine: parses AWS JSON policies once into typed structures and evaluates
 //! requests against them exactly as AWS does. Pure: no I/O, no async, data in, decision out.
 //!
-//! This file is the public contract the rest of the crate codes against; the policy-engine
-//! issue fills in the implementation behind it (sub-modules are private details).
+//! Evaluation follows "Policy evaluation logic" in the IAM User Guide for a single account: an
+//! explicit `Deny` in any statement wins; otherwise an `Allow` allows; otherwise the request is
+//! implicitly denied. A statement applies when its principal, action, resource and every
+//! condition match.
+
+mod condition;
+mod document;
+mod explain;
+mod variables;
+pub mod wildcard;
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::sync::Arc;
 
-/// Which kind of policy a document is; decides which IAM limits apply when parsing.
+pub use condition::{arn_like, parse_date, Operator, Outcome, SetQualifier};
+pub use document::{Effect, Version};
+pub use explain::{ConditionTrace, Explanation, StatementRef, StatementTrace};
+
+use document::{Document, PrincipalSpec, Statement};
+
+/// Which kind of policy a document is; decides which IAM rules apply when parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PolicyKind {
     /// An identity (permission) policy attached to a user or role: no `Principal`.
@@ -18,14 +32,36 @@ pub enum PolicyKind {
     Session,
 }
 
-/// A parsed policy document. Evaluation never re-reads JSON.
+/// IAM's size limits, in characters (IAM quotas, "IAM and AWS STS quotas"). IAM does not count
+/// white space towards these limits.
+pub mod limits {
+    /// Role trust policy: 2,048 by default (a quota AWS can raise to 4,096).
+    pub const TRUST_POLICY: usize = 2048;
+    /// All inline policies of a role together.
+    pub const ROLE_INLINE_POLICIES: usize = 10_240;
+    /// Session policy passed to STS (`Policy` parameter; the API itself also caps it at 2,048).
+    pub const SESSION_POLICY: usize = 2048;
+
+    /// The length IAM counts: characters other than white space.
+    pub fn counted_length(document: &str) -> usize {
+        document.chars().filter(|c| !c.is_whitespace()).count()
+    }
+}
+
+/// A parsed policy document. Cheap to clone; evaluation never re-reads JSON.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    _private: (),
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    document: Document,
+    label: Option<String>,
 }
 
 /// Why a document is not a valid policy, worded as IAM's `MalformedPolicyDocument` message,
-/// with the JSON path (e.g. `Statement[0].Condition.StringEqualz`) of the offending element.
+/// with the JSON path (e.g. `$.Statement[0].Condition.StringEqualz`) of the offending element.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct PolicyError {
@@ -34,10 +70,62 @@ pub struct PolicyError {
 }
 
 impl Policy {
-    /// Parses `json` as a policy of the given kind, applying IAM's grammar and limits.
+    /// Parses `json` as a policy of the given kind, applying IAM's grammar.
     pub fn parse(json: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
-        let _ = (json, kind);
-        todo!("policy engine issue")
+        let document = document::parse(json, kind)?;
+        Ok(Policy {
+            inner: Arc::new(Inner {
+                document,
+                label: None,
+            }),
+        })
+    }
+
+    /// Names the policy (e.g. `trust-policy`, `inline:list-regions`) in explanations.
+    pub fn labelled(self, label: impl Into<String>) -> Policy {
+        Policy {
+            inner: Arc::new(Inner {
+                document: self.inner.document.clone(),
+                label: Some(label.into()),
+            }),
+        }
+    }
+
+    pub fn label(&self) -> Option<&str> {
+        self.inner.label.as_deref()
+    }
+    pub fn version(&self) -> Version {
+        self.inner.document.version
+    }
+    pub fn id(&self) -> Option<&str> {
+        self.inner.document.id.as_deref()
+    }
+    pub fn statement_count(&self) -> usize {
+        self.inner.document.statements.len()
+    }
+    /// Whether any statement names a principal (identity-policy lists must not).
+    pub fn has_principal(&self) -> bool {
+        self.inner
+            .document
+            .statements
+            .iter()
+            .any(|s| s.principal.is_some())
+    }
+    /// Every condition key the policy refers to (as written), for "missing context" reports.
+    pub fn condition_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .inner
+            .document
+            .statements
+            .iter()
+            .flat_map(|s| s.conditions.iter().map(|c| c.key.as_str()))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+    fn statements(&self) -> &[Statement] {
+        &self.inner.document.statements
     }
 }
 
@@ -58,7 +146,7 @@ pub struct Principal {
 }
 
 /// The request context: condition keys (case-insensitive names) to one or more string values.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Context {
     values: BTreeMap<String, Vec<String>>,
 }
@@ -78,9 +166,17 @@ impl Context {
     }
     /// The values of `key` (case-insensitive), or `None` if the key is absent.
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.values
-            .get(&key.to_ascii_lowercase())
-            .map(|v| v.as_slice())
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.values
+                .get(&key.to_ascii_lowercase())
+                .map(|v| v.as_slice())
+        } else {
+            self.values.get(key).map(|v| v.as_slice())
+        }
+    }
+    /// All keys (lower-cased) and values.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 }
 
@@ -102,28 +198,167 @@ pub enum Decision {
     ImplicitDeny,
 }
 
-/// Why a decision came out as it did: per policy, per statement, per condition.
-/// `Display` is a compact human rendering; `Serialize` is the JSON form for APIs.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Explanation {
-    _private: (),
-}
-
-impl fmt::Display for Explanation {
-    fn fmt(&self, _f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!("policy engine issue")
+/// Evaluates `request` against `policies`. Allocates nothing for explanations.
+pub fn evaluate(policies: &[&Policy], request: &Request<'_>) -> Decision {
+    let mut allowed = false;
+    for policy in policies {
+        for statement in policy.statements() {
+            if statement_applies(statement, request, None) {
+                match statement.effect {
+                    Effect::Deny => return Decision::ExplicitDeny,
+                    Effect::Allow => allowed = true,
+                }
+            }
+        }
+    }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
     }
 }
 
-/// Evaluates `request` against `policies` (explicit deny wins, then allow, else implicit deny).
-/// Costs nothing extra for explanations.
-pub fn evaluate(policies: &[&Policy], request: &Request<'_>) -> Decision {
-    let _ = (policies, request);
-    todo!("policy engine issue")
+/// Like [`evaluate`], but also says why: every statement is traced in full.
+pub fn evaluate_explained(policies: &[&Policy], request: &Request<'_>) -> (Decision, Explanation) {
+    let mut traces = Vec::new();
+    let mut first_allow = None;
+    let mut first_deny = None;
+    for (policy_index, policy) in policies.iter().enumerate() {
+        for statement in policy.statements() {
+            let mut trace = StatementTrace::new(policy_index, policy.label(), statement);
+            let applies = statement_applies(statement, request, Some(&mut trace));
+            trace.applies = applies;
+            if applies {
+                let slot = match statement.effect {
+                    Effect::Deny => &mut first_deny,
+                    Effect::Allow => &mut first_allow,
+                };
+                if slot.is_none() {
+                    *slot = Some(trace.reference());
+                }
+            }
+            traces.push(trace);
+        }
+    }
+    let (decision, deciding) = match (first_deny, first_allow) {
+        (Some(deny), _) => (Decision::ExplicitDeny, Some(deny)),
+        (None, Some(allow)) => (Decision::Allow, Some(allow)),
+        (None, None) => (Decision::ImplicitDeny, None),
+    };
+    (
+        decision,
+        Explanation {
+            decision,
+            deciding,
+            action: request.action.to_string(),
+            principal: request.principal.cloned(),
+            resource: request.resource.map(str::to_string),
+            statements: traces,
+        },
+    )
 }
 
-/// Like [`evaluate`], but also says why.
-pub fn evaluate_explained(policies: &[&Policy], request: &Request<'_>) -> (Decision, Explanation) {
-    let _ = (policies, request);
-    todo!("policy engine issue")
+/// Whether `statement` applies to `request`. With a trace, every part is checked and
+/// recorded; without one, the first mismatch ends the check.
+fn statement_applies(
+    statement: &Statement,
+    request: &Request<'_>,
+    mut trace: Option<&mut StatementTrace>,
+) -> bool {
+    let tracing = trace.is_some();
+    let mut applies = true;
+
+    if let (Some(block), Some(principal)) = (&statement.principal, request.principal) {
+        let hit = match &block.spec {
+            PrincipalSpec::Any => true,
+            PrincipalSpec::Map(entries) => entries.iter().any(|(kind, ids)| {
+                *kind == principal.kind
+                    && ids
+                        .iter()
+                        .any(|id| principal_id_matches(*kind, id, &principal.id))
+            }),
+        };
+        let ok = hit != block.negated;
+        if let Some(t) = trace.as_deref_mut() {
+            t.principal = Some(ok);
+        }
+        applies &= ok;
+        if !applies && !tracing {
+            return false;
+        }
+    }
+
+    if let Some(matcher) = &statement.action {
+        let hit = matcher
+            .items
+            .iter()
+            .any(|p| p.matches_ignore_case(request.action));
+        let ok = hit != matcher.negated;
+        if let Some(t) = trace.as_deref_mut() {
+            t.action = Some(ok);
+        }
+        applies &= ok;
+        if !applies && !tracing {
+            return false;
+        }
+    }
+
+    if let (Some(matcher), Some(resource)) = (&statement.resource, request.resource) {
+        let hit = matcher.items.iter().any(|template| {
+            template
+                .pattern(request.context)
+                .is_some_and(|p| p.matches(resource))
+        });
+        let ok = hit != matcher.negated;
+        if let Some(t) = trace.as_deref_mut() {
+            t.resource = Some(ok);
+        }
+        applies &= ok;
+        if !applies && !tracing {
+            return false;
+        }
+    }
+
+    for clause in &statement.conditions {
+        let (ok, outcome) = clause.evaluate(request.context);
+        if let Some(t) = trace.as_deref_mut() {
+            t.conditions
+                .push(ConditionTrace::new(clause, request.context, ok, outcome));
+        }
+        applies &= ok;
+        if !applies && !tracing {
+            return false;
+        }
+    }
+    applies
+}
+
+/// AWS principals: an account (`123456789012` or `arn:aws:iam::123456789012:root`) stands for
+/// every principal in it; anything else must match exactly. Service names compare
+/// case-insensitively (Guess: AWS normalises them).
+fn principal_id_matches(kind: PrincipalKind, policy_id: &str, request_id: &str) -> bool {
+    if policy_id == "*" || policy_id == request_id {
+        return true;
+    }
+    match kind {
+        PrincipalKind::Aws => {
+            let account = if policy_id.len() == 12 && policy_id.bytes().all(|b| b.is_ascii_digit())
+            {
+                Some(policy_id)
+            } else {
+                policy_id
+                    .strip_prefix("arn:")
+                    .and_then(|rest| rest.split_once(":iam::"))
+                    .and_then(|(_, rest)| rest.strip_suffix(":root"))
+            };
+            match account {
+                Some(account) => {
+                    request_id == account || request_id.split(':').nth(4) == Some(account)
+                }
+                None => false,
+            }
+        }
+        PrincipalKind::Service => policy_id.eq_ignore_ascii_case(request_id),
+        _ => false,
+    }
 }

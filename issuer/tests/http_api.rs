@@ -1,0 +1,296 @@
+//! The issuer's HTTP surface as a client sees it: discovery fields, the JWKS shape, `/mint`
+//! answers, and an exact 400 for every kind of bad body. Also the `issuer` CLI end to end.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use issuer::{Issuer, IssuerConfig, KeySet};
+use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+use openidconnect::{ClientId, IssuerUrl, JsonWebKeySetUrl, Nonce};
+use serde_json::{json, Value};
+
+const KEYS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../keys");
+
+async fn dev_issuer() -> Issuer {
+    let keys = KeySet::load_dir(KEYS_DIR.as_ref(), None).unwrap();
+    Issuer::start(IssuerConfig::new(keys)).await.unwrap()
+}
+
+fn client() -> openidconnect::reqwest::Client {
+    openidconnect::reqwest::Client::new()
+}
+
+async fn post_mint(issuer: &Issuer, body: &str) -> (u16, Value) {
+    let response = client()
+        .post(format!("{}/mint", issuer.url()))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn discovery_names_identity_and_a_fetchable_jwks() {
+    let issuer = dev_issuer().await;
+    let doc: Value = client()
+        .get(issuer.discovery_url())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap();
+    assert_eq!(doc["issuer"], "https://token.dynatrace.com");
+    assert_eq!(
+        doc["jwks_uri"],
+        format!("{}/.well-known/jwks.json", issuer.url())
+    );
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+    assert!(doc["response_types_supported"].is_array());
+    assert_eq!(doc["subject_types_supported"], json!(["public"]));
+    assert!(doc["claims_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("sub")));
+
+    let jwks: Value = client()
+        .get(doc["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kid"], "dev-rsa-2026");
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["alg"], "RS256");
+    assert_eq!(key["use"], "sig");
+    assert!(
+        key.get("d").is_none(),
+        "private part must never be published"
+    );
+}
+
+#[tokio::test]
+async fn mint_answers_token_claims_and_expiry() {
+    let issuer = dev_issuer().await;
+    let (status, body) = post_mint(
+        &issuer,
+        r#"{"tenant":"xyz98765","connection":"prod","ttl":120,"claims":{"amr":["mfa"]}}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["claims"]["aud"],
+        "xyz98765.apps.dynatrace.com/app-id/dynatrace.aws.connector"
+    );
+    assert_eq!(body["claims"]["sub"], "dtid:connection/prod");
+    assert_eq!(body["claims"]["amr"], json!(["mfa"]));
+    assert_eq!(body["expires_at"], body["claims"]["exp"]);
+    assert_eq!(body["token"].as_str().unwrap().split('.').count(), 3);
+}
+
+#[tokio::test]
+async fn bad_mint_bodies_get_exact_400s() {
+    let issuer = dev_issuer().await;
+    let cases = [
+        ("{", "EOF while parsing"),
+        ("[]", "the body must be a JSON object"),
+        ("\"x\"", "the body must be a JSON object"),
+        (
+            r#"{"tenant":1}"#,
+            "invalid type: integer `1`, expected a string",
+        ),
+        (
+            r#"{"tenant":"a","surprise":true}"#,
+            "unknown field `surprise`",
+        ),
+        (
+            r#"{"ttl":-5}"#,
+            "ttl must be between 1 and 604800 seconds, got -5",
+        ),
+        (
+            r#"{"ttl":"300"}"#,
+            "invalid type: string \"300\", expected i64",
+        ),
+        (
+            r#"{"fault":"sideways"}"#,
+            "unknown variant `sideways`, expected one of `expired`",
+        ),
+        (
+            r#"{"claims":[1]}"#,
+            "invalid type: sequence, expected a map",
+        ),
+        (r#"{"connection":""}"#, "connection must not be empty"),
+        (r#"{"tenant":"a b"}"#, "tenant must not contain whitespace"),
+    ];
+    for (body, expected) in cases {
+        let (status, answer) = post_mint(&issuer, body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"], "invalid_request");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{body}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_wrong_methods_and_unknown_paths_are_refused() {
+    let issuer = dev_issuer().await;
+    let huge = format!(r#"{{"tenant":"{}"}}"#, "a".repeat(200_000));
+    let response = client()
+        .post(format!("{}/mint", issuer.url()))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+
+    let response = client()
+        .get(format!("{}/mint", issuer.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+
+    let response = client()
+        .get(format!("{}/nope", issuer.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn dropping_the_issuer_stops_it() {
+    let issuer = dev_issuer().await;
+    let url = issuer.discovery_url();
+    assert!(client().get(&url).send().await.is_ok());
+    drop(issuer);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(client().get(&url).send().await.is_err());
+}
+
+/// Kills the child on drop so a failing test leaves no server behind.
+struct Running(Child);
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn cli_mint_output_verifies_against_a_running_servers_jwks() {
+    let bin = env!("CARGO_BIN_EXE_issuer");
+    let mut child = Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--keys", KEYS_DIR])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Running(child);
+    let first_line = BufReader::new(stdout).lines().next().unwrap().unwrap();
+    let url = first_line.rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first_line}");
+
+    let output = Command::new(bin)
+        .args([
+            "mint",
+            "--tenant",
+            "abc12345",
+            "--connection",
+            "my-connection",
+            "--keys",
+            KEYS_DIR,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_string();
+
+    let jwks = CoreJsonWebKeySet::fetch_async(
+        &JsonWebKeySetUrl::new(format!("{url}/.well-known/jwks.json")).unwrap(),
+        &client(),
+    )
+    .await
+    .unwrap();
+    let verifier = CoreIdTokenVerifier::new_public_client(
+        ClientId::new("abc12345.apps.dynatrace.com/app-id/dynatrace.aws.connector".into()),
+        IssuerUrl::new("https://token.dynatrace.com".into()).unwrap(),
+        jwks,
+    );
+    let id_token: CoreIdToken = token.parse().unwrap();
+    let claims = id_token
+        .claims(&verifier, |_: Option<&Nonce>| Ok(()))
+        .unwrap();
+    assert_eq!(claims.subject().as_str(), "dtid:connection/my-connection");
+
+    // A bad option is an error with a message, not a token.
+    let output = Command::new(bin)
+        .args(["mint", "--fault", "sideways", "--keys", KEYS_DIR])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown fault `sideways`"));
+    drop(server);
+}
+
+#[test]
+fn keygen_writes_loadable_keys_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_issuer");
+    for (kid, alg) in [("a-rsa", "rs256"), ("b-ec", "es256")] {
+        let status = Command::new(bin)
+            .args([
+                "keygen",
+                "--keys",
+                dir.path().to_str().unwrap(),
+                "--kid",
+                kid,
+                "--alg",
+                alg,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+    let keys = KeySet::load_dir(dir.path(), Some("b-ec")).unwrap();
+    assert_eq!(keys.keys().len(), 2);
+    assert_eq!(keys.signing_key().kid(), "b-ec");
+    assert!(std::fs::read_to_string(dir.path().join("a-rsa.pem"))
+        .unwrap()
+        .starts_with("-----BEGIN PRIVATE KEY-----"));
+    let again = Command::new(bin)
+        .args([
+            "keygen",
+            "--keys",
+            dir.path().to_str().unwrap(),
+            "--kid",
+            "a-rsa",
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+}
