@@ -247,6 +247,14 @@ def cpu_seconds(root: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def busy_cores_counter() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - idle) / hz, sum(fields[:8]) / hz
+
+
 def run_wrk(port: int, script: Path, path: str, conns: int, duration: int,
             server_pid: int | None = None) -> dict:
     threads = max(1, min(conns, os.cpu_count() or 1))
@@ -254,14 +262,17 @@ def run_wrk(port: int, script: Path, path: str, conns: int, duration: int,
             "--latency", "-s", str(script), f"http://127.0.0.1:{port}{path}"]
     srv0 = cpu_seconds(server_pid) if server_pid else 0.0
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sys0 = busy_cores_counter()[0]
     t0 = time.monotonic()
     out = run(argv, timeout=duration + 30).stdout
     wall = time.monotonic() - t0
+    res_sys = (busy_cores_counter()[0] - sys0) / wall
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = {"conns": conns, "raw": out}
     # CPU cores used on average, to show whether the server or the load generator is starved.
     res["wrk_cores"] = ((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)) / wall
     res["server_cores"] = (cpu_seconds(server_pid) - srv0) / wall if server_pid else None
+    res["system_cores"] = res_sys
     res["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     res["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
     for pct in ("50", "99"):
@@ -363,7 +374,12 @@ def machine() -> dict:
         except (OSError, subprocess.TimeoutExpired, IndexError):
             return "unavailable"
 
+    b0, t0 = busy_cores_counter()
+    time.sleep(1.0)
+    b1, t1 = busy_cores_counter()
+    busy = (b1 - b0) / ((t1 - t0) / (os.cpu_count() or 1))
     return {
+        "busy_at_start": busy,
         "cpu": cpu,
         "cores": os.cpu_count(),
         "mem": f"{mem_kb / 1024 / 1024:.1f} GiB",
@@ -601,11 +617,12 @@ def bounds(res: LoadResult, targets: list[dict], ceiling: dict) -> list[str]:
     cores = ceiling["cores"]
     if r16 and r16["server_cores"]:
         per_core = r16["rps"] / r16["server_cores"]
-        other = max(0.0, cores - r16["server_cores"] - r16["wrk_cores"])
+        other = max(0.0, r16["system_cores"] - r16["server_cores"] - r16["wrk_cores"])
+        idle = max(0.0, cores - r16["system_cores"])
         out.append(
             f"At concurrency 16 the {res.tool} used {r16['server_cores']:.2f} of the {cores} "
-            f"cores, wrk {r16['wrk_cores']:.2f}, leaving {other:.2f} for the kernel's network "
-            f"path outside process time, idle gaps and other processes on the machine. Per "
+            f"cores, wrk {r16['wrk_cores']:.2f}, everything else on the machine (other "
+            f"processes, interrupts) {other:.2f}, and {idle:.2f} stayed idle. Per "
             f"core-second of its own CPU it answered {per_core:.0f} requests "
             f"({1000 / per_core:.3f} ms of CPU per request).")
         if res.tool == "issuer":
@@ -615,9 +632,10 @@ def bounds(res: LoadResult, targets: list[dict], ceiling: dict) -> list[str]:
                 f"signatures per core-second: per unit of CPU the issuer is "
                 + ("at the signing ceiling" if eff >= 0.85 else "below the signing ceiling")
                 + ". The ceiling assumes every core signs all the time; here the load "
-                "generator runs on the same cores, so the wall-clock figure can only reach "
-                f"about {100 * (cores - r16['wrk_cores']) / cores:.0f}% of it even at 100% "
-                "signing efficiency.")
+                "generator and the rest of the machine ran on the same cores, so with the CPU "
+                f"left to it ({cores - r16['wrk_cores'] - other:.2f} cores) the issuer could "
+                f"reach at most about {100 * (cores - r16['wrk_cores'] - other) / cores:.0f}% "
+                "of the ceiling even at 100% signing efficiency.")
     if res.crypto_share is not None:
         out.append(f"In the profile below, {100 * res.crypto_share:.0f}% of the server's CPU "
                    "samples are inside libcrypto (RSA signing/verification).")
@@ -678,7 +696,13 @@ def render(info, ceiling, issuer, oauth2, sts, moto, crit, crit_skip, targets, a
                      ("python", "Python (moto)"), ("date", "Date")):
         w(f"| {label} | {info[k]} |")
     w(f"| Load average at start | {' '.join(info['loadavg'])} |")
+    w(f"| CPU busy just before the run | {info['busy_at_start']:.2f} of {info['cores']} cores |")
     w("")
+    if info["busy_at_start"] > 0.25:
+        w(f"**Warning: the machine was not idle** ({info['busy_at_start']:.2f} cores busy with "
+          "other work just before the run, see also the \"all\" CPU column): throughput figures "
+          "are lower, and latencies higher, than on a quiet machine.")
+        w("")
     w(f"Load: `wrk`, closed loop, {args.duration} s per run after a 1 s unmeasured warm-up, "
       "on the same cores as the server under test (so the load generator competes with it for "
       "CPU). wrk counts latency from when it sends each request, so at a fixed concurrency "
@@ -686,12 +710,13 @@ def render(info, ceiling, issuer, oauth2, sts, moto, crit, crit_skip, targets, a
       "omission. Start-up is the median of "
       f"{args.startup_runs} runs from just before fork/exec to the first successful answer to "
       "the benchmarked request itself (polled every 1 ms). Peak RSS is VmHWM of the server's "
-      "process tree, read after both load runs. \"CPU server / wrk\" is the average number of "
-      "cores each used during the run (user+system time / wall time).")
+      "process tree, read after both load runs. \"CPU server / wrk / all\" is the average "
+      "number of cores used during the run by the server, by wrk, and by the whole machine (from "
+      "/proc/stat; the difference is other processes, e.g. builds, and interrupts).")
     w("")
 
     def table(rows: list[LoadResult], extra: tuple[str, ...] = ()):
-        w("| Tool | Concurrency | Req/s | p50 ms | p99 ms | Errors | CPU server / wrk "
+        w("| Tool | Concurrency | Req/s | p50 ms | p99 ms | Errors | CPU server / wrk / all "
           "| Start-up ms (min-max) | Peak RSS MB |")
         w("|---|---:|---:|---:|---:|---:|---|---|---:|")
         for res in rows:
@@ -703,7 +728,7 @@ def render(info, ceiling, issuer, oauth2, sts, moto, crit, crit_skip, targets, a
             st_txt = f"{st['median']:.1f} ({st['min']:.1f}-{st['max']:.1f})"
             for i, r in enumerate(res.runs):
                 errs = r["non2xx"] + r["sock_errors"]
-                cpu = f"{r['server_cores']:.2f} / {r['wrk_cores']:.2f}"
+                cpu = f"{r['server_cores']:.2f} / {r['wrk_cores']:.2f} / {r['system_cores']:.2f}"
                 w(f"| {name} | {r['conns']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} "
                   f"| {errs} | {cpu} | {st_txt if i == 0 else ''} "
                   f"| {f'{res.rss_mb:.1f}' if i == 0 else ''} |")
@@ -785,7 +810,7 @@ def render(info, ceiling, issuer, oauth2, sts, moto, crit, crit_skip, targets, a
         w(c)
     w("```")
     w("")
-    return "\n".join(L)
+    return "\n".join(L).replace(f"{args.repo.rstrip('/')}/", "")
 
 
 if __name__ == "__main__":
