@@ -328,7 +328,7 @@ def bench_server(server: Server, args, workdir: Path) -> LoadResult:
 def profile_server(server: Server, args, workdir: Path) -> tuple[str, float]:
     """perf profile of one more c=16 load run (not the measured one), as a text summary."""
     if not args.perf:
-        return "perf unavailable on this machine: no profile taken."
+        return f"perf is not usable here ({args.perf_reason}); no profile taken.", None
     proc, port, _ = start(server)
     try:
         script = wrk_script(workdir / f"{server.name}.lua", server.probe)
@@ -577,8 +577,6 @@ def main() -> int:
                       lambda port: [args.moto_bin, "-H", "127.0.0.1", "-p", str(port)],
                       sts_probe)
     moto_res = bench_server(moto_srv, args, workdir)
-    if issuer_keep:
-        stop(issuer_keep)
 
     # --- criterion
     if args.no_criterion:
@@ -597,8 +595,8 @@ def main() -> int:
                 res.profile, res.crypto_share = profile_server(srv, args, workdir)
             except (RuntimeError, subprocess.SubprocessError, OSError) as e:
                 res.profile = f"profiling failed: {e}"
-            if not args.perf:
-                res.profile = f"perf is not usable here ({args.perf_reason}); no profile taken."
+    if issuer_keep:  # sts-mock's token source, kept up for the sts-mock profile run
+        stop(issuer_keep)
 
     Path(args.out).write_text(render(info, ceiling, issuer_res, oauth2_res, sts_res, moto_res,
                                      crit, crit_skip, targets, args))
