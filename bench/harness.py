@@ -623,6 +623,13 @@ def bounds(res: LoadResult, targets: list[dict], ceiling: dict) -> list[str]:
             f"processes, interrupts) {other:.2f}, and {idle:.2f} stayed idle. Per "
             f"core-second of its own CPU it answered {per_core:.0f} requests "
             f"({1000 / per_core:.3f} ms of CPU per request).")
+        if r16["server_cores"] < 0.5 and idle > 0.5:
+            out.append(
+                f"The server was mostly idle while requests waited (p50 {r16['p50']:.2f} ms "
+                f"at {r16['server_cores']:.2f} cores): the bound is not CPU but waiting (locks, "
+                "I/O, timers; ~40 ms stalls are the signature of Nagle's algorithm meeting "
+                "delayed ACKs). A CPU profile does not show waiting; look at `perf trace` or "
+                "off-CPU time.")
         if res.tool == "issuer":
             eff = per_core / ceiling["sign_per_core"]
             out.append(
@@ -634,7 +641,7 @@ def bounds(res: LoadResult, targets: list[dict], ceiling: dict) -> list[str]:
                 f"left to it ({cores - r16['wrk_cores'] - other:.2f} cores) the issuer could "
                 f"reach at most about {100 * (cores - r16['wrk_cores'] - other) / cores:.0f}% "
                 "of the ceiling even at 100% signing efficiency.")
-    if res.crypto_share is not None:
+    if res.crypto_share:
         out.append(f"In the profile below, {100 * res.crypto_share:.0f}% of the server's CPU "
                    "samples are inside libcrypto (RSA signing/verification).")
     return out
