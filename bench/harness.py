@@ -350,7 +350,10 @@ def profile_server(server: Server, args, workdir: Path) -> tuple[str, float]:
     folded = profile_summary.collapse(out)
     folded_path = workdir / f"{server.name}.folded"
     folded_path.write_text(profile_summary.folded_text(folded))
-    svg = workdir / f"{server.name}.flamegraph.svg"
+    # The flame graph is kept next to the harness (committed with BENCHMARKS.md); the raw
+    # perf data and folded stacks stay under build/.
+    svg = Path(args.repo) / "bench" / "flamegraphs" / f"{server.name}.svg"
+    svg.parent.mkdir(exist_ok=True)
     profile_summary.flamegraph_svg(folded, svg, title=f"{server.name}, POST at concurrency 16")
     return (profile_summary.summary(folded, folded_path, svg),
             profile_summary.dso_share(folded, "libcrypto"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def flamegraph_svg(folded: Counter, path: Path, title: str, width: int = 1200) -
            f'<text x="4" y="14">{html.escape(title)}</text>']
     for x, depth, w, name, n in boxes:
         y = height - (depth + 1) * row_h
-        hue = 20 + (hash(name) % 40)
+        hue = 20 + (zlib.crc32(name.encode()) % 40)  # stable colours across runs
         label = html.escape(name)
         out.append(f'<g><title>{label} ({100 * n / total:.1f}%)</title>'
                    f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 1}" '
