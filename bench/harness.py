@@ -301,6 +301,19 @@ class LoadResult:
 
 
 def bench_server(server: Server, args, workdir: Path) -> LoadResult:
+    """Measures one server; a server that cannot be run is reported as SKIPPED, with why."""
+    try:
+        return _bench_server(server, args, workdir)
+    except (RuntimeError, OSError, ValueError, AttributeError,
+            subprocess.SubprocessError) as e:
+        # AttributeError/ValueError: wrk printed something unparsable (e.g. every request failed).
+        log(f"{server.name}: SKIPPED: {e}")
+        why = " ".join(str(e).split())  # one line, fit for a table
+        return LoadResult(server.name, server.ours,
+                          skipped=f"{server.name} failed: {why[:600]}")
+
+
+def _bench_server(server: Server, args, workdir: Path) -> LoadResult:
     res = LoadResult(server.name, server.ours)
     log(f"{server.name}: start-up x{args.startup_runs}")
     res.startup = measure_startup(server, args.startup_runs)
@@ -506,6 +519,8 @@ def main() -> int:
             Probe("POST", "/mint", mint_body, "application/json", token_ok),
             env={"RUST_LOG": "warn"}, ours=True)
         issuer_res = bench_server(issuer_srv, args, workdir)
+        if issuer_res.skipped:
+            issuer_srv = None
     else:
         issuer_res = LoadResult("issuer", True,
                                 skipped=args.issuer_skip_reason or "issuer binary not built")
@@ -536,14 +551,16 @@ def main() -> int:
     oauth2_res = bench_server(oauth2_srv, args, workdir)
 
     # --- the web-identity token both STS servers receive: a real one from our issuer
-    token = None
+    token, token_from = None, "a real token minted by our issuer"
     if issuer_srv:
         issuer_keep, issuer_port, _ = start(issuer_srv)
         status, body = issuer_srv.probe.send(issuer_port)
         token = json.loads(body)["token"]
     else:
         # Same shape and size class as ours, so moto still gets a like-for-like request.
-        token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkdGlkOmNvbm5lY3Rpb24vbXktY29ubmVjdGlvbiJ9." + "A" * 342
+        token = ("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkdGlkOmNvbm5lY3Rpb24vbXktY29ubmVjdGlvbiJ9."
+                 + "A" * 342)
+        token_from = "a placeholder JWT (the issuer was skipped)"
 
     sts_form = urllib.parse.urlencode({
         "Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15",
@@ -563,11 +580,9 @@ def main() -> int:
             lambda port: [args.sts_bin, "serve", "--listen", f"127.0.0.1:{port}",
                           "--oidc-endpoint", f"{args.issuer_url}=http://127.0.0.1:{issuer_port}"],
             sts_probe, env={"RUST_LOG": "warn"}, ours=True)
-        try:
-            sts_res = bench_server(sts_srv, args, workdir)
-        except RuntimeError as e:
+        sts_res = bench_server(sts_srv, args, workdir)
+        if sts_res.skipped:
             sts_srv = None
-            sts_res = LoadResult("sts-mock", True, skipped=f"sts-mock failed: {e}")
     else:
         sts_srv = None
         reason = args.sts_skip_reason or "sts-mock binary not built"
@@ -601,6 +616,7 @@ def main() -> int:
     if issuer_keep:  # sts-mock's token source, kept up for the sts-mock profile run
         stop(issuer_keep)
 
+    args.token_from = token_from
     Path(args.out).write_text(render(info, ceiling, issuer_res, oauth2_res, sts_res, moto_res,
                                      crit, crit_skip, targets, args))
     log(f"wrote {args.out}")
@@ -682,7 +698,7 @@ def evaluate(issuer: LoadResult, sts: LoadResult, moto: LoadResult, ceiling: dic
             res.rss_mb is not None and res.rss_mb < 30)
     for t in out:
         if t["status"] == "SKIPPED":
-            t["measured"] = f"n/a ({t['tool']} skipped: see above)"
+            t["measured"] = "n/a (skipped: see above)"
     return out
 
 
@@ -763,7 +779,7 @@ def render(info, ceiling, issuer, oauth2, sts, moto, crit, crit_skip, targets, a
     w("## STS: AssumeRoleWithWebIdentity, full path")
     w("")
     w("The same request to both: `POST /` with `Action=AssumeRoleWithWebIdentity`, "
-      f"`RoleArn={args.role_arn}`, and a real token minted by our issuer. sts-mock verifies the "
+      f"`RoleArn={args.role_arn}`, and {args.token_from}. sts-mock verifies the "
       "signature against the issuer's JWKS, evaluates the role's trust policy and issues "
       "credentials; moto_server issues credentials without verifying the token or the trust "
       "policy (nothing was created in moto: it answers for any role). sts-mock's start-up "
