@@ -351,16 +351,8 @@ async fn mint(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
     match state.minter.mint(&request) {
         Ok(minted) => {
             tracing::info!(
-                sub = minted
-                    .claims
-                    .get("sub")
-                    .map(|v| v.to_string())
-                    .unwrap_or_default(),
-                aud = minted
-                    .claims
-                    .get("aud")
-                    .map(|v| v.to_string())
-                    .unwrap_or_default(),
+                sub = %claim_text(minted.claims.get("sub")),
+                aud = %claim_text(minted.claims.get("aud")),
                 kid = minted
                     .header
                     .get("kid")
@@ -382,6 +374,15 @@ async fn mint(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
             "server_error",
             e.to_string(),
         ),
+    }
+}
+
+/// A claim for a log line: strings bare, anything else (an `aud` array) as JSON.
+fn claim_text(value: Option<&serde_json::Value>) -> String {
+    match value {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
     }
 }
 
