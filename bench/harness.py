@@ -36,7 +36,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import profile_summary  # noqa: E402  (sibling module: perf output -> short text summary)
+import profile_summary  # sibling module: perf output -> text summary and flame graph
 
 # --------------------------------------------------------------------------- processes
 
