@@ -48,6 +48,9 @@ fn param_value() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Form parameters, whether to send them as a GET query, and a raw body.
+type Case = (Vec<(String, String)>, bool, Vec<u8>);
+
 #[tokio::test]
 async fn arbitrary_requests_never_get_a_500() {
     let idp = Idp::start().await;
@@ -58,7 +61,7 @@ async fn arbitrary_requests_never_get_a_500() {
         any::<bool>(),
         prop::collection::vec(any::<u8>(), 0..64),
     );
-    let mut cases: Vec<(Vec<(String, String)>, bool, Vec<u8>)> = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
     for _ in 0..300 {
         cases.push(strategy.new_tree(&mut runner).unwrap().current());
     }
