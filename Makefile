@@ -42,8 +42,11 @@ $(VENV)/.installed: tests/python/requirements.txt
 pytest: venv build
 	$(PYTHON) -m pytest -q tests/python
 
+# Release build + load runs against our servers and the tools we compare with (wrk, moto,
+# oauth2-mock-server and openssl are installed by the script, under build/ where possible);
+# writes BENCHMARKS.md. BENCH_DURATION=2 for a quick check.
 bench:
-	./scripts/bench.sh
+	CARGO="$(CARGO)" ./scripts/bench.sh
 
 clean:
 	$(CARGO) clean

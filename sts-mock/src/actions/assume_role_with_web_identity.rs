@@ -171,8 +171,9 @@ pub async fn handle(
                 AwsError::new(
                     "IDPCommunicationError",
                     400,
-                    // Guess: AWS's message for an unreachable IdP, after the model's docs.
-                    "The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached. Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+                    // Guess: AWS's message for an unreachable IdP, from the service model's
+                    // description of IDPCommunicationError.
+                    "The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.",
                 )
             }
             TokenError::UnknownKey(_) => invalid_token(
