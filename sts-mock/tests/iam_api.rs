@@ -258,7 +258,7 @@ async fn role_lifecycle_and_url_encoded_documents() {
     .await;
     ok(&a, "CreateRole");
     let arn = "arn:aws:iam::000000000000:role/connectors/dynatrace-aws-connector";
-    assert!(a.body.contains(&format!("<Role><Path>/connectors/</Path><RoleName>dynatrace-aws-connector</RoleName><RoleId>AROA")), "{}", a.body);
+    assert!(a.body.contains("<Role><Path>/connectors/</Path><RoleName>dynatrace-aws-connector</RoleName><RoleId>AROA"), "{}", a.body);
     assert!(a.body.contains(&format!("<Arn>{arn}</Arn><CreateDate>")));
     // CreateRole answers neither MaxSessionDuration nor RoleLastUsed (aws-recorded).
     assert!(!a.body.contains("MaxSessionDuration") && !a.body.contains("RoleLastUsed"));
