@@ -14,7 +14,7 @@ all: build
 build:
 	$(CARGO) build --workspace --bins
 
-# Starts the issuer (and, once it exists, sts-mock) on the built-in defaults.
+# Starts the issuer and sts-mock together on the built-in default setup, wired to each other.
 run: build
 	./scripts/run.sh
 
@@ -39,8 +39,9 @@ $(VENV)/.installed: tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
+# The Python tests find the binaries through RIG_BIN_DIR (cargo's target dir may be moved).
 pytest: venv build
-	$(PYTHON) -m pytest -q tests/python
+	RIG_BIN_DIR="$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug" $(PYTHON) -m pytest -q tests/python
 
 # Release build + load runs against our servers and the tools we compare with (wrk, moto,
 # oauth2-mock-server and openssl are installed by the script, under build/ where possible);
