@@ -15,7 +15,7 @@ build:
 	$(CARGO) build --workspace --bins
 
 # Starts the issuer and sts-mock together on the built-in default setup, wired to each other.
-run: build
+run: build venv
 	./scripts/run.sh
 
 test: lint cargo-test pytest

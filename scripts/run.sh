@@ -1,16 +1,74 @@
 #!/usr/bin/env bash
-# `make run`: start the rig on its built-in defaults, in the foreground; Ctrl-C stops it.
+# `make run`: the issuer and sts-mock together on their built-in defaults, wired to each other
+# (sts-mock's default setup fetches https://token.dynatrace.com's keys from 127.0.0.1:9400).
+# Prints a walk-through that works when pasted into another shell; Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${CARGO_TARGET_DIR:-target}/debug"
+repo="$(pwd)"
+bin="${CARGO_TARGET_DIR:-$repo/target}/debug"
+case "$bin" in /*) ;; *) bin="$repo/$bin" ;; esac
+aws="$repo/build/venv/bin/aws"
 
-cat <<'WALK'
-Issuer on http://127.0.0.1:9400 (identity https://token.dynatrace.com). Try, in another shell:
+for tool in "$bin/issuer" "$bin/sts-mock" "$aws"; do
+  [ -x "$tool" ] || { echo "run.sh: $tool is missing; run \`make run\` (it builds everything)" >&2; exit 1; }
+done
 
-  curl -s http://127.0.0.1:9400/.well-known/openid-configuration
-  curl -s http://127.0.0.1:9400/.well-known/jwks.json
-  curl -s -X POST http://127.0.0.1:9400/mint -d '{"tenant":"abc12345","connection":"my-connection"}'
-  curl -s -X POST http://127.0.0.1:9400/mint -d '{"fault":"expired"}'
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap 'stop; exit 130' INT TERM
+trap stop EXIT
 
+"$bin/issuer" serve --keys "$repo/keys" &
+pids+=($!)
+"$bin/sts-mock" serve &
+pids+=($!)
+
+# Wait until both answer before printing the walk-through.
+for _ in $(seq 1 100); do
+  if curl -sf http://127.0.0.1:9400/.well-known/openid-configuration >/dev/null 2>&1 &&
+     curl -s -o /dev/null http://127.0.0.1:9401/ 2>/dev/null; then
+    break
+  fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "run.sh: a server failed to start (is port 9400 or 9401 in use?)" >&2; exit 1; }
+  done
+  sleep 0.1
+done
+
+cat <<WALK
+
+Issuer  http://127.0.0.1:9400  (iss https://token.dynatrace.com)
+STS+IAM http://127.0.0.1:9401  (built-in default: examples/dynatrace.toml)
+
+Paste into another shell:
+
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+  aws() { $aws --endpoint-url http://127.0.0.1:9401 "\$@"; }
+
+  # 1. A Dynatrace token for connection my-connection, then the role it may assume:
+  TOKEN=\$($bin/issuer mint --keys $repo/keys --connection my-connection)
+  aws sts assume-role-with-web-identity --role-arn arn:aws:iam::000000000000:role/dynatrace-aws-connector \\
+      --role-session-name demo --web-identity-token "\$TOKEN"
+
+  # 2. Another connection is refused (AccessDenied):
+  OTHER=\$($bin/issuer mint --keys $repo/keys --connection other-connection)
+  aws sts assume-role-with-web-identity --role-arn arn:aws:iam::000000000000:role/dynatrace-aws-connector \\
+      --role-session-name demo --web-identity-token "\$OTHER"
+
+  # 3. Why? The decision log, and the trust policy checked offline (exit 1 on deny):
+  curl -s http://127.0.0.1:9401/_sts-mock/decisions; echo
+  $bin/sts-mock explain --trust-policy $repo/examples/policies/dynatrace-trust.json --token "\$OTHER"
+
+  # 4. What may the role do once assumed? AWS's simulator, the IAM way:
+  aws iam simulate-principal-policy --policy-source-arn arn:aws:iam::000000000000:role/dynatrace-aws-connector \\
+      --action-names account:ListRegions s3:ListBuckets
+
+Ctrl-C stops both.
 WALK
-exec "$bin/issuer" serve
+
+# Whichever ends first (or Ctrl-C) stops the other.
+wait -n "${pids[@]}" || true
