@@ -240,6 +240,27 @@ async fn provider_errors() {
     )
     .await;
     iam_error(&a, 400, "ValidationError", "1 validation error detected: Value null at 'url' failed to satisfy constraint: Member must not be null");
+
+    // The per-account provider quota (which also bounds what a client can make us hold).
+    for n in 0..99 {
+        let url = format!("https://p{n}.example.com");
+        ok(
+            &iam(&sts, "CreateOpenIDConnectProvider", &[("Url", &url)]).await,
+            "CreateOpenIDConnectProvider",
+        );
+    }
+    let a = iam(
+        &sts,
+        "CreateOpenIDConnectProvider",
+        &[("Url", "https://one-too-many.example.com")],
+    )
+    .await;
+    iam_error(
+        &a,
+        409,
+        "LimitExceeded",
+        "Cannot exceed quota for OpenIdConnectProvidersPerAccount: 100",
+    );
 }
 
 #[tokio::test]
@@ -760,7 +781,7 @@ async fn simulation_the_iam_way() {
     )
     .await;
     ok(&a, "SimulatePrincipalPolicy");
-    assert!(a.body.contains("<member><EvalActionName>account:ListRegions</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements><member><SourcePolicyId>list-regions</SourcePolicyId><SourcePolicyType>role</SourcePolicyType></member></MatchedStatements><MissingContextValues></MissingContextValues></member>"), "{}", a.body);
+    assert!(a.body.contains("<member><EvalActionName>account:ListRegions</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision><MatchedStatements><member><SourcePolicyId>list-regions</SourcePolicyId><SourcePolicyType>role</SourcePolicyType><StartPosition><Line>1</Line><Column>38</Column></StartPosition><EndPosition><Line>1</Line><Column>101</Column></EndPosition></member></MatchedStatements><MissingContextValues></MissingContextValues></member>"), "{}", a.body);
     assert!(a.body.contains("<EvalActionName>s3:ListBucket</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>implicitDeny</EvalDecision><MatchedStatements></MatchedStatements>"), "{}", a.body);
 
     let deny_outside = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}},{"Effect":"Allow","Action":"account:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;

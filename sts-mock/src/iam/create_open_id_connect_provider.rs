@@ -10,6 +10,14 @@ pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
     let thumbprints = call.list("ThumbprintList");
     let tags = call.tags("Tags");
     validate::provider(url, &client_ids, &thumbprints, &tags)?;
+    let accounts = call.model.accounts();
+    validate::entity_quota(
+        "OpenIdConnectProvidersPerAccount",
+        call.model.providers(&call.account).len(),
+        validate::MAX_PROVIDERS_PER_ACCOUNT,
+        !accounts.contains(&call.account),
+        accounts.len(),
+    )?;
     // IAM keeps each client ID once.
     let mut unique: Vec<String> = Vec::new();
     for id in client_ids {

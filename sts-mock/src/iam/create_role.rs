@@ -52,6 +52,15 @@ pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
         .map_err(|e| AwsError::new("MalformedPolicyDocument", 400, e.message))?;
     validate::trust_policy_size(document)?;
 
+    let accounts = call.model.accounts();
+    validate::entity_quota(
+        "RolesPerAccount",
+        call.model.roles(&call.account).len(),
+        validate::MAX_ROLES_PER_ACCOUNT,
+        !accounts.contains(&call.account),
+        accounts.len(),
+    )?;
+
     let spec = RoleSpec {
         name: name.to_string(),
         path: path.to_string(),

@@ -18,6 +18,7 @@ mod get_role_policy;
 mod list_open_id_connect_providers;
 mod list_role_policies;
 mod list_roles;
+mod positions;
 mod put_role_policy;
 mod remove_client_id_from_open_id_connect_provider;
 mod simulate;

@@ -3,6 +3,7 @@
 //! writing `EvaluationResults` with `EvalDecision`, `MatchedStatements` and
 //! `MissingContextValues`.
 
+use super::positions::{statement_spans, Position};
 use super::Call;
 use crate::policy::{evaluate_explained, Context, Decision, Policy, PolicyKind, Request};
 use crate::query::{AwsError, Xml};
@@ -14,6 +15,19 @@ pub struct Source {
     /// `SourcePolicyType`: `role`, or `none` for policies passed in the request.
     pub kind: &'static str,
     pub policy: Policy,
+    /// Where each statement is in the document, for `StartPosition`/`EndPosition`.
+    pub spans: Vec<(Position, Position)>,
+}
+
+impl Source {
+    pub fn new(id: String, kind: &'static str, policy: Policy, document: &str) -> Source {
+        Source {
+            id,
+            kind,
+            policy,
+            spans: statement_spans(document),
+        }
+    }
 }
 
 /// The policies of `PolicyInputList`: identity policies only. A `Principal` (a resource-based
@@ -34,11 +48,12 @@ pub fn input_policies(call: &Call<'_>, required: bool) -> Result<Vec<Source>, Aw
                     format!("PolicyInputList.{}: {}", i + 1, e.message),
                 )
             })?;
-            Ok(Source {
-                id: format!("PolicyInputList.{}", i + 1),
-                kind: "none",
+            Ok(Source::new(
+                format!("PolicyInputList.{}", i + 1),
+                "none",
                 policy,
-            })
+                doc,
+            ))
         })
         .collect()
 }
@@ -108,13 +123,18 @@ pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Result<String, AwsError>
             .open("MatchedStatements");
         for s in explanation.matched_statements() {
             let source = &sources[s.policy];
-            // Guess: AWS also gives StartPosition/EndPosition (line and column of the
-            // statement in the document); the engine does not keep positions, so they are left
-            // out rather than invented.
             xml.open("member")
                 .leaf("SourcePolicyId", &source.id)
-                .leaf("SourcePolicyType", source.kind)
-                .close("member");
+                .leaf("SourcePolicyType", source.kind);
+            if let Some((start, end)) = source.spans.get(s.statement) {
+                for (name, at) in [("StartPosition", start), ("EndPosition", end)] {
+                    xml.open(name)
+                        .leaf("Line", &at.line.to_string())
+                        .leaf("Column", &at.column.to_string())
+                        .close(name);
+                }
+            }
+            xml.close("member");
         }
         xml.close("MatchedStatements").open("MissingContextValues");
         for key in explanation.missing_context_keys() {

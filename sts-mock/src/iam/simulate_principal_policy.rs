@@ -31,11 +31,7 @@ pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
     let mut sources: Vec<Source> = role
         .inline_policies
         .iter()
-        .map(|(n, (_, policy))| Source {
-            id: n.clone(),
-            kind: "role",
-            policy: policy.clone(),
-        })
+        .map(|(n, (document, policy))| Source::new(n.clone(), "role", policy.clone(), document))
         .collect();
     sources.extend(input_policies(call, false)?);
     simulate(call, &sources)

@@ -312,6 +312,36 @@ pub fn inline_policies_size<'a>(
     Ok(())
 }
 
+/// IAM's default quotas on entities per account (IAM User Guide, "IAM and AWS STS quotas").
+/// They also bound what a client can make the emulator hold.
+pub const MAX_ROLES_PER_ACCOUNT: usize = 1000;
+pub const MAX_PROVIDERS_PER_ACCOUNT: usize = 100;
+/// Not an AWS quota: the emulator holds at most this many accounts with anything in them, so
+/// access keys naming ever new accounts cannot grow it without bound.
+pub const MAX_ACCOUNTS: usize = 1000;
+
+/// Refuses a new entity in `account` when a quota is reached.
+pub fn entity_quota(
+    kind: &str,
+    in_account: usize,
+    max: usize,
+    account_is_new: bool,
+    accounts: usize,
+) -> Result<(), Invalid> {
+    if in_account >= max {
+        return Err(Invalid::Limit(format!(
+            "Cannot exceed quota for {kind}: {max}"
+        )));
+    }
+    if account_is_new && accounts >= MAX_ACCOUNTS {
+        // Guess: an emulator limit, worded like IAM's quotas.
+        return Err(Invalid::Limit(format!(
+            "Cannot exceed the emulator's quota of {MAX_ACCOUNTS} accounts"
+        )));
+    }
+    Ok(())
+}
+
 pub const MAX_CLIENT_IDS: usize = 100;
 pub const MAX_THUMBPRINTS: usize = 5;
 
