@@ -93,10 +93,9 @@ pub fn statement_spans(doc: &str) -> Vec<(Position, Position)> {
                     statements_end_depth = None;
                 }
             }
-            c if !c.is_whitespace() && c != ',' => {
-                if depth == 1 && c != ':' {
-                    expect_value = false;
-                }
+            // Any other value (a string is handled above) means `Statement` was not a list.
+            c if !c.is_whitespace() && c != ',' && depth == 1 => {
+                expect_value = false;
             }
             _ => {}
         }
