@@ -348,6 +348,31 @@ struct RawPolicy {
 }
 
 impl Setup {
+    /// A server configuration serving this setup: its model, its OIDC endpoints and its
+    /// default account (listen address and secret are left at their defaults).
+    ///
+    /// ```
+    /// use sts_mock::config::Setup;
+    /// use sts_mock::StsMock;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let config = Setup::builtin().server_config("built-in").unwrap();
+    /// let sts = StsMock::start(config).await.unwrap();
+    /// assert!(sts.model().role("000000000000", "dynatrace-aws-connector").is_some());
+    /// # }
+    /// ```
+    pub fn server_config(&self, name: &str) -> Result<crate::StsMockConfig, ConfigError> {
+        let mut config = crate::StsMockConfig::default().model(self.build_model(name)?);
+        config.oidc_endpoints = self
+            .oidc_endpoints
+            .iter()
+            .map(|e| (e.issuer.clone(), e.base.clone()))
+            .collect();
+        config.iam.default_account = self.default_account.clone();
+        Ok(config)
+    }
+
     /// A new model holding everything the setup describes. Loading already checked it all, so
     /// this fails only if the model disagrees with the checks (a bug): still reported, never
     /// half-applied, because the model is only handed out whole.

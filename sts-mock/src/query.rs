@@ -183,8 +183,7 @@ mod tests {
             "roleSessionName",
             "Member must have length greater than or equal to 2",
         );
-        assert!(e
-            .document(STS_NAMESPACE, "id")
-            .contains("Value &apos;a&lt;b&apos;"));
+        // Quotes stay unescaped, as in AWS's answers; markup characters are escaped.
+        assert!(e.document(STS_NAMESPACE, "id").contains("Value 'a&lt;b'"));
     }
 }

@@ -323,6 +323,30 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_mid_write_leaves_the_old_state() {
+        // What a `kill -9` during `save` can leave: a partial temporary file beside the whole
+        // old one (the rename, which is atomic, never happened).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let f = StateFile::new(&path);
+        let old = Snap {
+            roles: vec!["old".into()],
+        };
+        f.save(&old).unwrap();
+        fs::write(
+            dir.path().join(".state.json.tmp-99999"),
+            b"{\"format\": \"sts-m",
+        )
+        .unwrap();
+        assert_eq!(f.load::<Snap>().unwrap(), Some(old));
+        let new = Snap {
+            roles: vec!["new".into()],
+        };
+        f.save(&new).unwrap();
+        assert_eq!(f.load::<Snap>().unwrap(), Some(new));
+    }
+
+    #[test]
     fn truncated_foreign_and_newer_files_are_refused_and_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");

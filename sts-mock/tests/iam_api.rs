@@ -833,6 +833,26 @@ async fn simulation_the_iam_way() {
         a.body
     );
 
+    // A permissions boundary caps the allow.
+    let boundary = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    let a = iam(
+        &sts,
+        "SimulatePrincipalPolicy",
+        &[
+            ("PolicySourceArn", "arn:aws:iam::000000000000:role/r"),
+            ("ActionNames.member.1", "account:ListRegions"),
+            ("PermissionsBoundaryPolicyInputList.member.1", boundary),
+        ],
+    )
+    .await;
+    assert_eq!(
+        a.element("EvalDecision").as_deref(),
+        Some("implicitDeny"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("<PermissionsBoundaryDecisionDetail><AllowedByPermissionsBoundary>false</AllowedByPermissionsBoundary></PermissionsBoundaryDecisionDetail>"), "{}", a.body);
+
     // A policy with a Principal is not an identity policy: refused, as AWS refuses it.
     let a = iam(
         &sts,

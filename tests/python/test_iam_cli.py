@@ -154,3 +154,31 @@ def test_state_survives_sigkill_and_a_truncated_file_is_refused(issuer, servers,
     assert refused.returncode != 0
     assert "refusing state file" in refused.stderr and "truncated" in refused.stderr, refused.stderr
     assert state.read_bytes() == whole[: len(whole) // 2], "a refused state file must be left untouched"
+
+
+def test_a_bad_config_file_is_refused_whole(issuer, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[provider]]\nurl = "https://token.dynatrace.com"\n\n'
+        '[[role]]\nname = "dynatrace-aws-connector"\n'
+        f'trust_policy_file = "{LIST_REGIONS}"\n'
+    )
+    out = subprocess.run(sts_mock_args(issuer.url, "--config", str(bad)), capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert f'{bad}: role "dynatrace-aws-connector" (account 000000000000): trust policy: MalformedPolicyDocument' in out.stderr, out.stderr
+
+
+def test_access_keys_of_twelve_digits_pick_the_account(issuer, servers):
+    sts = servers(sts_mock_args(issuer.url, "--config", str(REPO / "examples/multi-account.toml")))
+    rc, out, err = aws(sts.url, "iam", "list-roles", access_key="111111111111")
+    assert rc == 0, err
+    assert [r["Arn"] for r in out["Roles"]] == ["arn:aws:iam::111111111111:role/dynatrace-aws-connector"]
+    rc, out, err = aws(sts.url, "iam", "list-roles")
+    assert rc == 0 and out["Roles"] == [], err
+    # The production connection may assume its role in account 111111111111, not the staging one's.
+    role_b = "arn:aws:iam::222222222222:role/dynatrace-aws-connector"
+    args = ["sts", "assume-role-with-web-identity", "--role-session-name", "prod", "--web-identity-token", mint("production")]
+    rc, _, err = aws(sts.url, *args, "--role-arn", "arn:aws:iam::111111111111:role/dynatrace-aws-connector")
+    assert rc == 0, err
+    rc, _, err = aws(sts.url, *args, "--role-arn", role_b)
+    assert rc != 0 and "AccessDenied" in err, err

@@ -5,7 +5,7 @@
 
 use super::positions::{statement_spans, Position};
 use super::Call;
-use crate::policy::{evaluate_explained, Context, Decision, Policy, PolicyKind, Request};
+use crate::policy::{evaluate, evaluate_explained, Context, Decision, Policy, PolicyKind, Request};
 use crate::query::{AwsError, Xml};
 
 /// A policy taking part in a simulation, and how AWS names its origin.
@@ -96,9 +96,39 @@ pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Result<String, AwsError>
     if resources.is_empty() {
         resources.push("*".to_string());
     }
+    if call.get("ResourcePolicy").is_some() {
+        // Guess: an emulator limit, not an AWS refusal: resource-based policies are not
+        // simulated, and ignoring one would give a wrong answer.
+        return Err(AwsError::new(
+            "InvalidInput",
+            400,
+            "sts-mock does not simulate resource-based policies (ResourcePolicy).",
+        ));
+    }
     let context = context(call)?;
     let (start, max) = call.page()?;
     let policies: Vec<&Policy> = sources.iter().map(|s| &s.policy).collect();
+    // A permissions boundary caps what identity policies allow: both must allow.
+    let boundary_docs = call.list("PermissionsBoundaryPolicyInputList");
+    let boundaries = boundary_docs
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            Policy::parse(doc, PolicyKind::Identity).map_err(|e| {
+                // Guess: as for PolicyInputList.
+                AwsError::new(
+                    "InvalidInput",
+                    400,
+                    format!(
+                        "PermissionsBoundaryPolicyInputList.{}: {}",
+                        i + 1,
+                        e.message
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<Policy>, AwsError>>()?;
+    let boundary_refs: Vec<&Policy> = boundaries.iter().collect();
     let pairs: Vec<(&String, &String)> = actions
         .iter()
         .flat_map(|a| resources.iter().map(move |r| (a, r)))
@@ -115,7 +145,15 @@ pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Result<String, AwsError>
             resource: Some(resource),
             context: &context,
         };
-        let (decision, explanation) = evaluate_explained(&policies, &request);
+        let (mut decision, explanation) = evaluate_explained(&policies, &request);
+        let boundary = (!boundaries.is_empty()).then(|| evaluate(&boundary_refs, &request));
+        match boundary {
+            Some(Decision::ExplicitDeny) => decision = Decision::ExplicitDeny,
+            Some(Decision::ImplicitDeny) if decision == Decision::Allow => {
+                decision = Decision::ImplicitDeny
+            }
+            _ => {}
+        }
         xml.open("member")
             .leaf("EvalActionName", action)
             .leaf("EvalResourceName", resource)
@@ -140,7 +178,20 @@ pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Result<String, AwsError>
         for key in explanation.missing_context_keys() {
             xml.leaf("member", &key);
         }
-        xml.close("MissingContextValues").close("member");
+        xml.close("MissingContextValues");
+        if let Some(b) = boundary {
+            xml.open("PermissionsBoundaryDecisionDetail")
+                .leaf(
+                    "AllowedByPermissionsBoundary",
+                    if b == Decision::Allow {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                )
+                .close("PermissionsBoundaryDecisionDetail");
+        }
+        xml.close("member");
     }
     xml.close("EvaluationResults")
         .leaf("IsTruncated", if truncated { "true" } else { "false" });
