@@ -351,9 +351,10 @@ def profile_server(server: Server, args, workdir: Path) -> tuple[str, float]:
     try:
         script = wrk_script(workdir / f"{server.name}.lua", server.probe)
         data = workdir / f"{server.name}.perf.data"
-        secs = max(2, min(args.duration, 5))
-        perf_argv = ["perf", "record", "-F", "499", "-g", "-o", str(data), "-p", str(proc.pid),
-                     "--", "sleep", str(secs)]
+        secs = max(2, min(args.duration, 4))
+        # DWARF unwinding: release builds keep no frame pointers, but do keep debug info.
+        perf_argv = ["perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-o",
+                     str(data), "-p", str(proc.pid), "--", "sleep", str(secs)]
         record(perf_argv)
         perf = subprocess.Popen(perf_argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
@@ -364,7 +365,7 @@ def profile_server(server: Server, args, workdir: Path) -> tuple[str, float]:
         stop(proc)
     script_argv = ["perf", "script", "-i", str(data)]
     record(script_argv)
-    out = subprocess.run(script_argv, capture_output=True, text=True, timeout=120).stdout
+    out = subprocess.run(script_argv, capture_output=True, text=True, timeout=600).stdout
     folded = profile_summary.collapse(out)
     folded_path = workdir / f"{server.name}.folded"
     folded_path.write_text(profile_summary.folded_text(folded))
@@ -483,6 +484,8 @@ def main() -> int:
     ap.add_argument("--perf-reason", default="")
     ap.add_argument("--cargo", default="cargo")
     ap.add_argument("--no-criterion", action="store_true")
+    ap.add_argument("--wait-quiet", type=int, default=0,
+                    help="wait up to this many seconds for the machine to go idle first")
     ap.add_argument("--out", required=True)
     ap.add_argument("--commands-prefix", nargs="*", default=[],
                     help="commands bench.sh ran before handing over")
@@ -493,6 +496,18 @@ def main() -> int:
     workdir = repo / "build" / "bench"
     workdir.mkdir(parents=True, exist_ok=True)
     keys_dir = repo / "keys"
+    if args.wait_quiet > 0:
+        # Other work on the machine skews every figure: give it a chance to finish first.
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < args.wait_quiet:
+            b0, all0 = busy_cores_counter()
+            time.sleep(2.0)
+            b1, all1 = busy_cores_counter()
+            busy = (b1 - b0) / ((all1 - all0) / (os.cpu_count() or 1))
+            if busy < 0.25:
+                break
+            log(f"machine busy ({busy:.2f} cores used by other work); waiting up to "
+                f"{args.wait_quiet - (time.monotonic() - t0):.0f} s more for it to settle")
     info = machine()
     log(f"machine: {info['cpu']} x{info['cores']}, load {info['loadavg']}")
 

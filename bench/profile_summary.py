@@ -13,7 +13,9 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
-_FRAME = re.compile(r"^\s+[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$")
+# "    7f12ab symbol+0x1f (/usr/lib/libfoo.so)"; symbols may contain "()" (closures, Fn types),
+# library paths and the "inlined" marker do not.
+_FRAME = re.compile(r"^\s+[0-9a-f]+\s+(.*)\s+\(([^()]*)\)\s*$")
 
 
 def _clean(sym: str, dso: str) -> str:
@@ -38,8 +40,15 @@ def collapse(perf_script: str) -> Counter:
     comm, frames = None, []
 
     def flush():
-        if comm is not None:
-            folded[";".join([comm] + list(reversed(frames)))] += 1
+        if comm is None:
+            return
+        # perf lists frames innermost first; an "(inlined)" frame lives in the library of
+        # the real frame it was inlined into, which perf lists right after it.
+        outer_first, dso = [], "?"
+        for sym, lib in reversed(frames):
+            dso = dso if lib == "inlined" else lib
+            outer_first.append(sym + "\x00" + dso)
+        folded[";".join([comm] + outer_first)] += 1
 
     for line in perf_script.splitlines():
         if not line.strip():
@@ -52,7 +61,7 @@ def collapse(perf_script: str) -> Counter:
             continue
         m = _FRAME.match(line)
         if m and comm is not None:
-            frames.append(_clean(m.group(1), m.group(2)) + "\x00" + _dso_name(m.group(2)))
+            frames.append((_clean(m.group(1), m.group(2)), _dso_name(m.group(2))))
     flush()
     return folded
 
@@ -110,6 +119,22 @@ def summary(folded: Counter, folded_path: Path, svg_path: Path, top: int = 12) -
     for sym, n in self_sym.most_common(top):
         lines.append(f"| `{sym[:110]}` | {100 * n / total:.1f}% |")
     lines.append("")
+    ours = re.compile(r"^<?&?(?:mut_)?(?:sts_mock|issuer|josekit|openssl|aes_gcm|hkdf|rsa)::")
+    incl: Counter = Counter()
+    for stack, n in folded.items():
+        # Closures repeat their parent's figure; the named functions tell the story.
+        for sym in {sym for sym, _ in _frames(stack)[1:]
+                    if ours.match(sym) and not sym.endswith("}}")}:
+            incl[sym] += n
+    if incl:
+        lines.append("Our code and its crypto crates, inclusive time (a function and everything "
+                     "it calls):")
+        lines.append("")
+        lines.append("| Function | Share |")
+        lines.append("|---|---:|")
+        for sym, n in incl.most_common(top):
+            lines.append(f"| `{sym[:110]}` | {100 * n / total:.1f}% |")
+        lines.append("")
     lines.append("Threads: " + ", ".join(f"{t} {100 * n / total:.0f}%"
                                           for t, n in threads.most_common(6)) + ".")
     return "\n".join(lines)

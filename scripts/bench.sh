@@ -9,6 +9,7 @@
 #   BENCH_OUT        report path (default BENCHMARKS.md at the repo root)
 #   STS_ROLE_ARN     the role in sts-mock's built-in default scenario
 #   BENCH_NO_CRITERION=1  skip the policy engine's criterion bench
+#   BENCH_WAIT_QUIET seconds to wait for a busy machine to go idle first (default 120)
 # All traffic goes to 127.0.0.1; every run is bounded in time; every server is stopped on exit.
 set -euo pipefail
 
@@ -122,6 +123,7 @@ HARNESS=(python3 "$ROOT/bench/harness.py"
     --oauth2-entry "$OAUTH2_ENTRY"
     --role-arn "$STS_ROLE_ARN" --issuer-url "$ISSUER_URL"
     --duration "$BENCH_DURATION" --startup-runs "$BENCH_STARTUP_RUNS"
+    --wait-quiet "${BENCH_WAIT_QUIET:-120}"
     --cargo "$CARGO" "${PERF_ARGS[@]}" "${EXTRA[@]}"
     --out "$OUT")
 COMMANDS+=("$(printf '%q ' "${HARNESS[@]}")")
