@@ -121,9 +121,27 @@ pub fn is_supported_alg(alg: &str) -> bool {
     )
 }
 
+/// A published key, with its verifier ready when the key names its algorithm.
+#[derive(Debug, Clone)]
+struct CachedKey {
+    jwk: Jwk,
+    verifier: Option<Arc<dyn JwsVerifier>>,
+}
+
+impl CachedKey {
+    fn new(jwk: Jwk) -> CachedKey {
+        let verifier = jwk
+            .algorithm()
+            .filter(|alg| is_supported_alg(alg))
+            .and_then(|alg| verifier_for(alg, &jwk).ok())
+            .map(Arc::from);
+        CachedKey { jwk, verifier }
+    }
+}
+
 #[derive(Debug)]
 struct CachedKeys {
-    keys: Vec<Jwk>,
+    keys: Vec<CachedKey>,
     fetched_at: Instant,
 }
 
@@ -210,12 +228,21 @@ impl KeyStore {
         if !is_supported_alg(alg) {
             return Err(TokenError::Algorithm(alg.to_string()));
         }
-        let jwk = self.key(issuer, decoded.kid(), alg).await?;
-        if jwk.algorithm().is_some_and(|a| a != alg) {
+        let key = self.key(issuer, decoded.kid(), alg).await?;
+        if key.jwk.algorithm().is_some_and(|a| a != alg) {
             return Err(TokenError::BadSignature);
         }
-        let verifier = verifier_for(alg, &jwk)?;
-        josekit::jws::deserialize_compact(token, verifier.as_ref())
+        // The verifier built when the keys were fetched, if the key names its algorithm;
+        // rebuilding it parses the key material, which costs more than verifying.
+        let built;
+        let verifier: &dyn JwsVerifier = match &key.verifier {
+            Some(cached) => cached.as_ref(),
+            None => {
+                built = verifier_for(alg, &key.jwk)?;
+                built.as_ref()
+            }
+        };
+        josekit::jws::deserialize_compact(token, verifier)
             .map(|_| ())
             .map_err(|_| TokenError::BadSignature)
     }
@@ -225,7 +252,12 @@ impl KeyStore {
         issuers.entry(issuer.to_string()).or_default().clone()
     }
 
-    async fn key(&self, issuer: &str, kid: Option<&str>, alg: &str) -> Result<Jwk, TokenError> {
+    async fn key(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        alg: &str,
+    ) -> Result<CachedKey, TokenError> {
         let entry = self.entry(issuer);
         let cached = entry.current();
         if let Some(cached) = &cached {
@@ -253,7 +285,7 @@ impl KeyStore {
         }
         let keys = self.fetch_keys(issuer).await?;
         let fetched = Arc::new(CachedKeys {
-            keys,
+            keys: keys.into_iter().map(CachedKey::new).collect(),
             fetched_at: Instant::now(),
         });
         *entry.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(fetched.clone());
@@ -339,12 +371,12 @@ impl KeyStore {
 }
 
 /// The key for `kid` (or, with no `kid`, the only key usable with `alg`).
-fn pick(keys: &[Jwk], kid: Option<&str>, alg: &str) -> Option<Jwk> {
+fn pick(keys: &[CachedKey], kid: Option<&str>, alg: &str) -> Option<CachedKey> {
     let kty = if alg.starts_with("ES") { "EC" } else { "RSA" };
     match kid {
-        Some(kid) => keys.iter().find(|k| k.key_id() == Some(kid)).cloned(),
+        Some(kid) => keys.iter().find(|k| k.jwk.key_id() == Some(kid)).cloned(),
         None => {
-            let mut usable = keys.iter().filter(|k| k.key_type() == kty);
+            let mut usable = keys.iter().filter(|k| k.jwk.key_type() == kty);
             match (usable.next(), usable.next()) {
                 (Some(only), None) => Some(only.clone()),
                 _ => None,

@@ -359,6 +359,21 @@ async fn keys_are_cached_and_unknown_kids_refetch_once() {
 }
 
 #[tokio::test]
+async fn keys_published_without_alg_still_verify() {
+    let key = josekit::jws::RS256.generate_key_pair(2048).unwrap();
+    let idp = Idp::start_publishing(key, "no-alg", false).await;
+    let sts = seed_sts(&idp).await;
+    for _ in 0..2 {
+        assert_eq!(assume(&sts, &idp.token("my-connection")).await.status, 200);
+    }
+    let foreign = josekit::jws::RS256.generate_key_pair(2048).unwrap();
+    let token = sign_with(&foreign, "no-alg", &idp.claims("my-connection"));
+    assume(&sts, &token)
+        .await
+        .assert_error(400, "InvalidIdentityToken", "could not be validated");
+}
+
+#[tokio::test]
 async fn concurrent_requests_share_one_fetch() {
     let idp = Idp::start().await;
     let sts = seed_sts(&idp).await;

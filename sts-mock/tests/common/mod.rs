@@ -44,10 +44,17 @@ impl Idp {
     }
 
     pub async fn start_with_key(key: RsaKeyPair, kid: &str) -> Idp {
+        Self::start_publishing(key, kid, true).await
+    }
+
+    /// `with_alg: false` publishes the key without `alg`, as some IdPs do.
+    pub async fn start_publishing(key: RsaKeyPair, kid: &str, with_alg: bool) -> Idp {
         let server = MockServer::start().await;
         let mut jwk = key.to_jwk_public_key();
         jwk.set_key_id(kid);
-        jwk.set_algorithm("RS256");
+        if with_alg {
+            jwk.set_algorithm("RS256");
+        }
         jwk.set_key_use("sig");
         let jwk_value = Value::Object(jwk.as_ref().clone());
         Mock::given(method("GET"))
