@@ -9,6 +9,7 @@
 
 use serde_json::Value;
 
+use crate::actions::assume_role_with_web_identity::insert_token_keys;
 use crate::model::provider_key;
 use crate::oidc;
 use crate::policy::{
@@ -71,27 +72,8 @@ pub fn explain(trust_policy: &str, input: &ExplainInput) -> Result<ExplainOutput
             _ => None,
         };
         let azp = claims.get("azp").and_then(Value::as_str);
-        if let Some(aud) = aud.or(azp.map(str::to_string)) {
-            context.insert(format!("{prefix}:aud"), aud);
-        }
-        for claim in ["sub", "azp", "email"] {
-            if let Some(v) = claims.get(claim).and_then(Value::as_str) {
-                context.insert(format!("{prefix}:{claim}"), v);
-            }
-        }
-        match claims.get("amr") {
-            Some(Value::String(s)) => context.insert(format!("{prefix}:amr"), s.clone()),
-            Some(Value::Array(items)) => context.insert_multi(
-                format!("{prefix}:amr"),
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-            ),
-            _ => {}
-        }
-        context.insert("aws:FederatedProvider", provider_arn.clone());
+        let audience = aud.or(azp.map(str::to_string)).unwrap_or_default();
+        insert_token_keys(&mut context, &prefix, &provider_arn, &audience, claims);
         if principal.is_none() {
             principal = Some(Principal {
                 kind: PrincipalKind::Federated,

@@ -227,32 +227,14 @@ pub async fn handle(
         .get(SOURCE_IDENTITY_CLAIM)
         .and_then(Value::as_str)
         .map(str::to_string);
-    let prefix = &provider.url;
     let mut context = Context::new();
-    context.insert(format!("{prefix}:aud"), audience.clone());
-    if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
-        context.insert(format!("{prefix}:sub"), sub);
-    }
-    // Guess: the other claims AWS documents as provider keys reach the context when present.
-    if let Some(azp) = azp {
-        context.insert(format!("{prefix}:azp"), azp);
-    }
-    if let Some(email) = claims.get("email").and_then(Value::as_str) {
-        context.insert(format!("{prefix}:email"), email);
-    }
-    match claims.get("amr") {
-        Some(Value::String(s)) => context.insert(format!("{prefix}:amr"), s.clone()),
-        Some(Value::Array(items)) => context.insert_multi(
-            format!("{prefix}:amr"),
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-        ),
-        _ => {}
-    }
-    context.insert("aws:FederatedProvider", provider_arn.clone());
+    insert_token_keys(
+        &mut context,
+        &provider.url,
+        &provider_arn,
+        &audience,
+        claims,
+    );
     context.insert("sts:RoleSessionName", session_name);
     let current = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     context.insert("aws:CurrentTime", iso8601(current));
@@ -372,6 +354,39 @@ pub async fn handle(
         .leaf("Audience", &audience)
         .leaf_opt("SourceIdentity", source_identity.as_deref());
     Ok(xml.into_string())
+}
+
+/// The keys a web-identity token puts in the request context: `<provider>:aud` (the audience
+/// that matched), `<provider>:sub`, and `aws:FederatedProvider`. Shared with `sts-mock explain`
+/// so that the offline answer is the STS's by construction.
+/// Guess: the other claims AWS documents as provider keys (`azp`, `email`, `amr`) reach the
+/// context when present.
+pub fn insert_token_keys(
+    context: &mut Context,
+    prefix: &str,
+    provider_arn: &str,
+    audience: &str,
+    claims: &serde_json::Map<String, Value>,
+) {
+    context.insert(format!("{prefix}:aud"), audience);
+    for claim in ["sub", "azp", "email"] {
+        if let Some(value) = claims.get(claim).and_then(Value::as_str) {
+            context.insert(format!("{prefix}:{claim}"), value);
+        }
+    }
+    match claims.get("amr") {
+        Some(Value::String(s)) => context.insert(format!("{prefix}:amr"), s.clone()),
+        Some(Value::Array(items)) => context.insert_multi(
+            format!("{prefix}:amr"),
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => {}
+    }
+    context.insert("aws:FederatedProvider", provider_arn);
 }
 
 fn is_session_name(name: &str) -> bool {
