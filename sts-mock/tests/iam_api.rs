@@ -4,11 +4,7 @@
 
 mod common;
 
-use bytes::Bytes;
-use common::{Answer, Idp, AUD, ISSUER, SEED_TRUST_POLICY};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use common::{send_with_headers, Answer, Idp, AUD, ISSUER, SEED_TRUST_POLICY};
 use sts_mock::{StsMock, StsMockConfig};
 
 const LIST_REGIONS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"account:ListRegions","Resource":"*"}]}"#;
@@ -19,26 +15,16 @@ async fn iam_as(sts: &StsMock, key: &str, action: &str, params: &[(&str, &str)])
     form.append_pair("Action", action)
         .append_pair("Version", "2010-05-08");
     form.extend_pairs(params);
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let request = hyper::Request::builder()
-        .method("POST")
-        .uri(sts.url())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header(
-            "authorization",
-            format!("AWS4-HMAC-SHA256 Credential={key}/20261123/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0000"),
-        )
-        .body(Full::new(Bytes::from(form.finish())))
-        .unwrap();
-    let response = client.request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={key}/20261123/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0000"
+    );
+    send_with_headers(
+        "POST",
+        sts.url(),
+        &[("authorization", authorization)],
+        form.finish(),
+    )
+    .await
 }
 
 async fn iam(sts: &StsMock, action: &str, params: &[(&str, &str)]) -> Answer {

@@ -190,13 +190,25 @@ pub async fn post_form(url: &str, form: &[(&str, &str)]) -> Answer {
 }
 
 pub async fn send(method: &str, url: &str, body: String) -> Answer {
+    send_with_headers(method, url, &[], body).await
+}
+
+/// A form request with extra headers (e.g. an `authorization` naming the caller's access key).
+pub async fn send_with_headers(
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: String,
+) -> Answer {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let request = hyper::Request::builder()
+    let mut request = hyper::Request::builder()
         .method(method)
         .uri(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
+        .header("content-type", "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let request = request.body(Full::new(Bytes::from(body))).unwrap();
     let response = client.request(request).await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
