@@ -174,7 +174,7 @@ impl Setup {
             let tags: Vec<(String, String)> = p.tags.into_iter().collect();
             validate::provider(&p.url, &p.client_ids, &p.thumbprints, &tags)
                 .map_err(|m| err(entry.clone(), m.to_string()))?;
-            let arn = validate::provider_arn(&account, &p.url);
+            let arn = crate::model::provider_arn(&account, &p.url);
             if !provider_arns.insert(arn) {
                 return Err(err(
                     entry,

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use crate::actions::assume_role_with_web_identity::insert_token_keys;
-use crate::model::provider_key;
+use crate::model::{provider_arn, provider_key};
 use crate::oidc;
 use crate::policy::{
     evaluate_explained, Context, Decision, Explanation, Policy, PolicyKind, Principal,
@@ -63,7 +63,7 @@ pub fn explain(trust_policy: &str, input: &ExplainInput) -> Result<ExplainOutput
             .and_then(Value::as_str)
             .ok_or("--token: the token has no iss claim")?;
         let prefix = provider_key(iss);
-        let provider_arn = format!("arn:aws:iam::{account}:oidc-provider/{prefix}");
+        let provider_arn = provider_arn(&account, iss);
         // As STS: the audience is the first `aud` (or `azp`); offline there is no provider to
         // pick the registered one among several.
         let aud = match claims.get("aud") {

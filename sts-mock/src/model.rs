@@ -37,8 +37,13 @@ pub struct OidcProvider {
 
 impl OidcProvider {
     pub fn arn(&self, account: &str) -> String {
-        format!("arn:aws:iam::{account}:oidc-provider/{}", self.url)
+        provider_arn(account, &self.url)
     }
+}
+
+/// The ARN of `account`'s provider for issuer `url` (normalised by [`provider_key`]).
+pub fn provider_arn(account: &str, url: &str) -> String {
+    format!("arn:aws:iam::{account}:oidc-provider/{}", provider_key(url))
 }
 
 /// IAM's normalisation of an issuer URL to the provider key: drop `https://` (IAM stores

@@ -217,6 +217,15 @@ fn bad_files_name_the_file_the_entry_and_the_problem() {
         "[[provider]]\nurl = \"https://a.example\"\n[[provider]]\nurl = \"https://a.example/\"",
     );
     assert!(e.problem.contains("already defined"), "{e}");
+    // The same provider as the model keys it: host names are case-insensitive.
+    let e = problem(
+        "[[provider]]\nurl = \"https://token.dynatrace.com\"\n[[provider]]\nurl = \"https://Token.Dynatrace.com\"",
+    );
+    assert!(e.problem.contains("already defined"), "{e}");
+    assert_eq!(
+        e.entry,
+        "provider \"https://Token.Dynatrace.com\" (account 000000000000)"
+    );
     let e = problem("[[oidc_endpoint]]\nissuer = \"https://a.example\"\nbase = \"not a url\"");
     assert!(
         e.to_string()

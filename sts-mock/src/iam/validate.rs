@@ -424,20 +424,6 @@ pub fn provider(
     duplicate_tag_keys(provider_tags)
 }
 
-/// The provider's name in ARNs and condition keys: the URL without `https://`.
-/// Guess: a trailing `/` is dropped (AWS reports `.../` and `...` as the same provider).
-pub fn provider_name(url: &str) -> &str {
-    let rest = url.strip_prefix("https://").unwrap_or(url);
-    rest.strip_suffix('/').unwrap_or(rest)
-}
-
-pub fn provider_arn(account: &str, url: &str) -> String {
-    format!(
-        "arn:aws:iam::{account}:oidc-provider/{}",
-        provider_name(url)
-    )
-}
-
 /// A twelve-digit AWS account ID.
 pub fn account_id(id: &str) -> Result<(), Invalid> {
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
@@ -527,7 +513,12 @@ mod tests {
             Err(Invalid::Input(_))
         ));
         assert_eq!(
-            provider_arn("000000000000", "https://token.dynatrace.com/"),
+            crate::model::provider_arn("000000000000", "https://token.dynatrace.com/"),
+            "arn:aws:iam::000000000000:oidc-provider/token.dynatrace.com"
+        );
+        // The same provider whatever the host's case, as the model keys it.
+        assert_eq!(
+            crate::model::provider_arn("000000000000", "https://Token.Dynatrace.com"),
             "arn:aws:iam::000000000000:oidc-provider/token.dynatrace.com"
         );
     }
