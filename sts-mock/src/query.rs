@@ -118,6 +118,21 @@ pub fn success_document(namespace: &str, action: &str, result: &str, request_id:
     )
 }
 
+/// AWS's summary of failed parameter constraints, all reported at once:
+/// "1 validation error detected: X" or "2 validation errors detected: X; Y".
+/// `None` when nothing failed.
+pub fn validation_summary(failures: &[String]) -> Option<String> {
+    match failures {
+        [] => None,
+        [one] => Some(format!("1 validation error detected: {one}")),
+        many => Some(format!(
+            "{} validation errors detected: {}",
+            many.len(),
+            many.join("; ")
+        )),
+    }
+}
+
 /// An AWS error: code, HTTP status, fault type and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -150,9 +165,8 @@ impl AwsError {
             Some(v) => format!("Value '{v}'"),
             None => "Value null".to_string(),
         };
-        AwsError::validation(format!(
-            "1 validation error detected: {value} at '{member}' failed to satisfy constraint: {constraint}"
-        ))
+        let failure = format!("{value} at '{member}' failed to satisfy constraint: {constraint}");
+        AwsError::validation(validation_summary(&[failure]).unwrap_or_default())
     }
 
     /// The `ErrorResponse` document.

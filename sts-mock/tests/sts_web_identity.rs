@@ -261,6 +261,13 @@ async fn parameters_are_validated_with_aws_wording() {
         "ValidationError",
         "1 validation error detected: Value '600' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
     );
+    assume_with(&sts, &token, &[("DurationSeconds", "an hour")])
+        .await
+        .assert_error(
+            400,
+            "ValidationError",
+            "1 validation error detected: Value 'an hour' at 'durationSeconds' failed to satisfy constraint: Member must be a number",
+        );
     assume_with(&sts, &token, &[("DurationSeconds", "7200")])
         .await
         .assert_error(

@@ -70,9 +70,7 @@ pub async fn handle(
         None => None,
         Some(text) => Some(text.trim().parse().map_err(|_| {
             // Guess: the Query protocol's wording for a non-integer integer member.
-            AwsError::validation(format!(
-                "1 validation error detected: Value '{text}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"
-            ))
+            AwsError::constraint(Some(text), "durationSeconds", "Member must be a number")
         })?),
     };
     let duration_string = duration.map(|d| d.to_string());

@@ -167,16 +167,9 @@ pub fn validation_errors(constraints: &[Constraint<'_>]) -> Result<(), AwsError>
             ));
         }
     }
-    match messages.len() {
-        0 => Ok(()),
-        1 => Err(AwsError::validation(format!(
-            "1 validation error detected: {}",
-            messages[0]
-        ))),
-        n => Err(AwsError::validation(format!(
-            "{n} validation errors detected: {}",
-            messages.join("; ")
-        ))),
+    match crate::query::validation_summary(&messages) {
+        None => Ok(()),
+        Some(summary) => Err(AwsError::validation(summary)),
     }
 }
 

@@ -125,16 +125,9 @@ impl Checks {
     }
 
     pub fn finish(self) -> Result<(), Invalid> {
-        match self.errors.len() {
-            0 => Ok(()),
-            1 => Err(Invalid::Validation(format!(
-                "1 validation error detected: {}",
-                self.errors[0]
-            ))),
-            n => Err(Invalid::Validation(format!(
-                "{n} validation errors detected: {}",
-                self.errors.join("; ")
-            ))),
+        match crate::query::validation_summary(&self.errors) {
+            None => Ok(()),
+            Some(summary) => Err(Invalid::Validation(summary)),
         }
     }
 }
