@@ -919,3 +919,46 @@ async fn state_file_follows_every_change() {
     );
     assert_eq!(sts_mock::state::Snapshot::capture(&restored), snapshot);
 }
+
+#[tokio::test]
+async fn integer_parameters_that_are_not_integers_are_refused() {
+    let sts = empty_sts().await;
+    iam(
+        &sts,
+        "CreateRole",
+        &[
+            ("RoleName", "r"),
+            ("AssumeRolePolicyDocument", SEED_TRUST_POLICY),
+            ("MaxSessionDuration", "an hour"),
+        ],
+    )
+    .await
+    .assert_error(
+        400,
+        "MalformedInput",
+        "Invalid value for MaxSessionDuration: an hour",
+    );
+    iam(
+        &sts,
+        "CreateRole",
+        &[
+            ("RoleName", "r"),
+            ("AssumeRolePolicyDocument", SEED_TRUST_POLICY),
+        ],
+    )
+    .await;
+    iam(
+        &sts,
+        "UpdateRole",
+        &[("RoleName", "r"), ("MaxSessionDuration", "1.5h")],
+    )
+    .await
+    .assert_error(
+        400,
+        "MalformedInput",
+        "Invalid value for MaxSessionDuration: 1.5h",
+    );
+    iam(&sts, "ListRoles", &[("MaxItems", "ten")])
+        .await
+        .assert_error(400, "MalformedInput", "Invalid value for MaxItems: ten");
+}

@@ -10,17 +10,7 @@ pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
     let document = call.required("AssumeRolePolicyDocument")?;
     let path = call.get("Path").unwrap_or("/");
     let description = call.get("Description");
-    let max = match call.get("MaxSessionDuration") {
-        None => None,
-        Some(text) => Some(text.parse::<i64>().map_err(|_| {
-            // Guess: the Query deserialiser's wording for a non-integer.
-            AwsError::new(
-                "MalformedInput",
-                400,
-                format!("Invalid value for MaxSessionDuration: {text}"),
-            )
-        })?),
-    };
+    let max = call.integer("MaxSessionDuration")?;
     let tags = call.tags("Tags");
     let mut c = validate::Checks::new();
     validate::role_name(&mut c, name);

@@ -327,25 +327,30 @@ impl Call<'_> {
         Ok((arn.to_string(), provider))
     }
 
+    /// An optional integer parameter; text that is not an integer is refused.
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, AwsError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(text) => text.parse::<i64>().map(Some).map_err(|_| {
+                // Guess: the Query deserialiser's wording for a non-integer.
+                AwsError::new(
+                    "MalformedInput",
+                    400,
+                    format!("Invalid value for {name}: {text}"),
+                )
+            }),
+        }
+    }
+
     /// `MaxItems` and `Marker` for list actions: (start index, page size).
     pub fn page(&self) -> Result<(usize, usize), AwsError> {
         let mut c = validate::Checks::new();
-        let max = match self.get("MaxItems") {
+        let max = match self.integer("MaxItems")? {
             None => 100,
-            Some(text) => match text.parse::<i64>() {
-                Ok(n) => {
-                    c.range("MaxItems", n, 1, 1000);
-                    n.clamp(1, 1000) as usize
-                }
-                Err(_) => {
-                    // Guess: the Query deserialiser's wording for a non-integer.
-                    return Err(AwsError::new(
-                        "MalformedInput",
-                        400,
-                        format!("Invalid value for MaxItems: {text}"),
-                    ));
-                }
-            },
+            Some(n) => {
+                c.range("MaxItems", n, 1, 1000);
+                n.clamp(1, 1000) as usize
+            }
         };
         c.finish()?;
         let start = match self.get("Marker") {

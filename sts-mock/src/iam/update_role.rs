@@ -6,17 +6,7 @@ use crate::query::AwsError;
 pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
     let name = call.role_name()?;
     let description = call.get("Description");
-    let max = match call.get("MaxSessionDuration") {
-        None => None,
-        Some(text) => Some(text.parse::<i64>().map_err(|_| {
-            // Guess: the Query deserialiser's wording for a non-integer.
-            AwsError::new(
-                "MalformedInput",
-                400,
-                format!("Invalid value for MaxSessionDuration: {text}"),
-            )
-        })?),
-    };
+    let max = call.integer("MaxSessionDuration")?;
     let mut c = validate::Checks::new();
     if let Some(d) = description {
         c.length("Description", d, 0, 1000);
