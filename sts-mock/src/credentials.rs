@@ -37,9 +37,6 @@ pub const MAX_SESSION_TOKEN_LEN: usize = 16 * 1024;
 const INFO_SEAL: &[u8] = b"sts-mock/v1/session-token-seal";
 const INFO_SECRET: &[u8] = b"sts-mock/v1/secret-access-key";
 
-/// RFC 4648 base32 alphabet: AWS access key ids use exactly these characters.
-const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
 /// Who a session is: everything `GetCallerIdentity` and policy evaluation need later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionClaims {
@@ -134,7 +131,8 @@ impl CredentialSealer {
 
     /// Seals `claims` into a new set of credentials with a fresh random access key id.
     pub fn issue(&self, claims: &SessionClaims) -> IssuedCredentials {
-        let access_key_id = random_access_key_id();
+        // `ASIA` + 16 base32 characters: 80 random bits, so ids never collide in practice.
+        let access_key_id = crate::model::random_id("ASIA", 16);
         let sealed = Sealed {
             access_key_id: access_key_id.clone(),
             claims: claims.clone(),
@@ -237,22 +235,6 @@ impl CredentialSealer {
     }
 }
 
-/// `ASIA` + 16 base32 characters: 80 random bits, so ids never collide in practice.
-fn random_access_key_id() -> String {
-    let mut bytes = [0u8; 10];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let mut id = String::with_capacity(20);
-    id.push_str("ASIA");
-    // 10 bytes = 80 bits = 16 groups of 5 bits.
-    let bits = bytes
-        .iter()
-        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
-    for i in (0..16).rev() {
-        id.push(BASE32[((bits >> (i * 5)) & 0x1f) as usize] as char);
-    }
-    id
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,7 +280,9 @@ mod tests {
         assert_eq!(id.len(), 20, "{id}");
         assert!(id.starts_with("ASIA"), "{id}");
         assert!(
-            id[4..].bytes().all(|b| BASE32.contains(&b)),
+            id[4..]
+                .bytes()
+                .all(|b| crate::model::ID_ALPHABET.contains(&b)),
             "{id} must be A-Z2-7"
         );
         assert_eq!(issued.secret_access_key.len(), 40);

@@ -138,15 +138,17 @@ pub struct Model {
     accounts: Arc<RwLock<BTreeMap<String, Account>>>,
 }
 
-/// Random upper-case alphanumerics, as IAM IDs use.
+/// The characters of AWS IDs (role IDs, access key IDs): RFC 4648 base32.
+pub const ID_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// `prefix` followed by `len` random [`ID_ALPHABET`] characters (5 random bits each).
 pub fn random_id(prefix: &str, len: usize) -> String {
     use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut rng = rand::thread_rng();
     let mut id = String::with_capacity(prefix.len() + len);
     id.push_str(prefix);
     for _ in 0..len {
-        id.push(ALPHABET[rng.gen_range(0..ALPHABET.len())] as char);
+        id.push(ID_ALPHABET[rng.gen_range(0..ID_ALPHABET.len())] as char);
     }
     id
 }
