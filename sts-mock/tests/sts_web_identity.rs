@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use sts_mock::{RoleSpec, StsMock, StsMockConfig, DEFAULT_ACCOUNT};
+use sts_mock::{RoleSpec, DEFAULT_ACCOUNT};
 
 #[tokio::test]
 async fn seed_scenario_admits_the_right_connection() {
@@ -417,18 +417,7 @@ async fn unreachable_idp_is_idp_communication_error() {
     let dead = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let idp = Idp::start().await;
-    let sts = StsMock::start(StsMockConfig::default().oidc_endpoint(ISSUER, dead))
-        .await
-        .unwrap();
-    sts.model()
-        .add_provider(DEFAULT_ACCOUNT, ISSUER, vec![AUD.into()], vec![])
-        .unwrap();
-    sts.model()
-        .add_role(
-            DEFAULT_ACCOUNT,
-            RoleSpec::new("dynatrace-aws-connector", SEED_TRUST_POLICY),
-        )
-        .unwrap();
+    let sts = seed_sts_fetching_from(&dead).await;
     assume(&sts, &idp.token("my-connection"))
         .await
         .assert_error(400, "IDPCommunicationError", "could not be reached");

@@ -132,9 +132,14 @@ pub fn sign_with(key: &RsaKeyPair, kid: &str, claims: &Map<String, Value>) -> St
 
 /// sts-mock wired to `idp` as the issuer `https://token.dynatrace.com`, with the seed scenario.
 pub async fn seed_sts(idp: &Idp) -> StsMock {
+    seed_sts_fetching_from(&idp.server.uri()).await
+}
+
+/// The seed scenario, fetching the issuer's documents from `base` (which may be unreachable).
+pub async fn seed_sts_fetching_from(base: &str) -> StsMock {
     let sts = StsMock::start(
         StsMockConfig::default()
-            .oidc_endpoint(ISSUER, idp.server.uri())
+            .oidc_endpoint(ISSUER, base)
             .secret("test-secret"),
     )
     .await
