@@ -1,0 +1,22 @@
+//! `rig-core`: what the issuer and sts-mock must agree on, kept in one place so it cannot
+//! drift between them.
+//!
+//! - [`Clock`]: the one clock every time-dependent check reads (token lifetimes, credential
+//!   expiry, `aws:CurrentTime`, SigV4's request-time window). A test shares one handle between
+//!   an in-process issuer and sts-mock and moves it, instead of sleeping.
+//!
+//! ```
+//! use rig_core::{Clock, ClockMode};
+//!
+//! let clock: Clock = "2026-11-23T05:00:00Z".parse().unwrap(); // frozen there, as `--clock`
+//! let shared = clock.clone(); // the same clock: hand one to the issuer, one to sts-mock
+//! shared.advance(3600);
+//! assert_eq!(clock.unix(), 1_795_410_000 + 3600);
+//! assert_eq!(clock.mode(), ClockMode::Frozen);
+//! ```
+
+#![warn(missing_docs)]
+
+mod clock;
+
+pub use clock::{rfc3339, Clock, ClockChange, ClockError, ClockMode, ClockState};
