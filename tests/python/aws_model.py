@@ -674,7 +674,9 @@ def parse_error(body: bytes):
 
 
 def abbreviate(text) -> str:
-    """Long runs of one character shortened, so a 131,073-character value reads in a report."""
+    """Long runs of one character shortened, so a 131,073-character value reads in a report;
+    control characters shown as escapes."""
     if not isinstance(text, str):
         return repr(text)
-    return re.sub(r"(.)\1{15,}", lambda m: f"{m.group(1)}…(×{len(m.group(0))})", text)
+    text = re.sub(r"(.)\1{15,}", lambda m: f"{m.group(1)}…(×{len(m.group(0))})", text)
+    return re.sub(r"[\x00-\x1f]", lambda m: f"\\x{ord(m.group(0)):02x}", text)

@@ -173,10 +173,12 @@ def test_constraint_boundary_accepted(rig, case):
         return
     code, message = am.parse_error(answer.body)
     # What may refuse a valid value: the operation's modeled errors, a semantic ValidationError
-    # (e.g. "Invalid ARN:  Could not be parsed!", aws-recorded) and STS's AccessDenied; never a
-    # constraint message, a server fault or an error AWS does not give for this operation.
+    # (e.g. "Invalid ARN:  Could not be parsed!", aws-recorded), IAM's InvalidInput (a Marker the
+    # server did not issue) and STS's AccessDenied; never a constraint message, a server fault
+    # or a refusal AWS does not give for this operation (such as a body-size limit).
     om = am.MODELS[case.service].operation_model(case.op)
-    modeled = {e.metadata.get("error", {}).get("code", e.name) for e in om.error_shapes} | {"AccessDenied"}
+    modeled = {e.metadata.get("error", {}).get("code", e.name) for e in om.error_shapes}
+    modeled |= {"InvalidInput", "AccessDenied"}
     constraint = code == "ValidationError" and CONSTRAINT_MESSAGE.match(message or "")
     if answer.status >= 500 or constraint or (code not in modeled and code != "ValidationError"):
         pytest.fail(f"a value at the bound was refused: {code}: {am.abbreviate(message)}", pytrace=False)
