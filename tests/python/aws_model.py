@@ -134,6 +134,8 @@ def failures(shape, value, path: str) -> list:
                 continue
             out.extend(failures(member, v, mpath))
     elif t == "list":
+        # Guess: a list's own size is reported before its elements' failures (no generated case
+        # has both at once; the order is only fixed here).
         n = len(value)
         if "min" in meta and n < meta["min"]:
             out.append(_failure(value, shape, path, f"Member must have length greater than or equal to {meta['min']}"))
