@@ -1,58 +1,108 @@
-//! "Why was I denied?": every STS decision, kept in a bounded ring buffer for
-//! `GET /_sts-mock/decisions`, and logged as one line.
+//! "Why was I denied?": every decision, kept in a bounded ring buffer for
+//! `GET /_sts-mock/decisions`, and logged as one compact line.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::actions::Outcome;
 use crate::policy::Explanation;
 
 /// How many recent decisions are kept: memory stays bounded whatever the traffic.
 pub const CAPACITY: usize = 200;
 
+/// How a request ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Served.
+    Allowed,
+    /// Refused with an AWS error.
+    Refused {
+        /// The AWS error code.
+        code: String,
+        /// The AWS error message.
+        message: String,
+    },
+}
+
+/// What a handler learnt about a request, filled in as far as the request got.
+#[derive(Debug, Default, Clone)]
+pub struct Attempt {
+    /// The role asked for.
+    pub role_arn: Option<String>,
+    /// The session name asked for.
+    pub session_name: Option<String>,
+    /// The token's issuer.
+    pub issuer: Option<String>,
+    /// The token's subject.
+    pub subject: Option<String>,
+    /// The policy engine's explanation, when a policy was evaluated.
+    pub explanation: Option<Explanation>,
+    /// The precise reason behind a generic AWS message (a malformed token's defect, say).
+    pub detail: Option<String>,
+}
+
+/// One decision, as served by `GET /_sts-mock/decisions`.
 #[derive(Debug, Clone, Serialize)]
 pub struct DecisionRecord {
+    /// When (RFC 3339, the shared clock).
     pub time: String,
+    /// The request's ID.
     pub request_id: String,
+    /// The action.
     pub action: String,
+    /// The client's address.
     pub source_ip: String,
+    /// The role asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
+    /// The session name asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_name: Option<String>,
+    /// The token's issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// The token's subject.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// Allowed, or the error.
     #[serde(flatten)]
     pub outcome: Outcome,
     /// A one-line reason (also sent in the `x-sts-mock-reason` header on denials).
     pub reason: String,
+    /// The full explanation, when a policy was evaluated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
 }
 
+/// The decision log. Cheap to clone (a handle).
 #[derive(Debug, Clone, Default)]
 pub struct Decisions {
     recent: Arc<Mutex<VecDeque<DecisionRecord>>>,
 }
 
 impl Decisions {
+    /// Logs `record` and keeps it among the recent ones.
     pub fn record(&self, record: DecisionRecord) {
-        tracing::info!(
-            request_id = %record.request_id,
-            action = %record.action,
-            role = record.role_arn.as_deref().unwrap_or("-"),
-            sub = record.subject.as_deref().unwrap_or("-"),
-            outcome = match &record.outcome {
-                Outcome::Allowed => "allowed",
-                Outcome::Refused { code, .. } => code.as_str(),
-            },
-            reason = %record.reason,
-            "decision"
-        );
+        match &record.outcome {
+            Outcome::Allowed => tracing::info!(
+                target: "sts_mock::decision",
+                "{} allowed role={} sub={}",
+                record.action,
+                record.role_arn.as_deref().unwrap_or("-"),
+                record.subject.as_deref().unwrap_or("-"),
+            ),
+            Outcome::Refused { code, .. } => tracing::info!(
+                target: "sts_mock::decision",
+                "{} {code} role={} sub={} reason={:?} request_id={}",
+                record.action,
+                record.role_arn.as_deref().unwrap_or("-"),
+                record.subject.as_deref().unwrap_or("-"),
+                record.reason,
+                record.request_id,
+            ),
+        }
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if recent.len() == CAPACITY {
             recent.pop_front();

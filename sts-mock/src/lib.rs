@@ -1,5 +1,5 @@
 //! `sts-mock`: an AWS STS emulator that really verifies web-identity tokens and really
-//! enforces IAM trust policies.
+//! enforces IAM trust policies, and says why it refused.
 //!
 //! ```
 //! use sts_mock::{StsMock, StsMockConfig};
@@ -15,20 +15,42 @@
 //! drop(sts); // stops the server
 //! # }
 //! ```
+//!
+//! How it is built: [`action`] holds the one action table and dispatcher; each action is a file
+//! under `sts/` or `iam/` that sees only the narrow [`Services`] (model, keys, credentials,
+//! clock, decisions); parameters are checked against AWS's own model shapes ([`shape`], tables
+//! generated from botocore); errors are one typed [`AwsError`]; the [`model`] is the one place
+//! IAM's checks live, for every entry point; [`context`] builds the web-identity request context
+//! for the STS and `explain` alike; [`policy`] is the pure IAM policy engine.
 
-pub mod actions;
+#![warn(missing_docs)]
+
+mod action;
+mod arn;
+#[rustfmt::skip]
+mod aws_model;
+mod call;
 pub mod config;
+pub mod context;
 pub mod credentials;
 pub mod decisions;
+pub mod error;
 pub mod explain;
-pub mod iam;
+mod iam;
 pub mod model;
 pub mod oidc;
 pub mod policy;
-pub mod query;
-pub mod server;
+mod query;
+mod server;
+mod services;
+pub mod shape;
 pub mod sigv4;
 pub mod state;
+mod sts;
+mod time_format;
 
-pub use model::{Model, RoleSpec, DEFAULT_ACCOUNT};
-pub use server::{StsMock, StsMockConfig};
+pub use error::{AwsError, ErrorCode};
+pub use model::{Model, ProviderSpec, RoleSpec, Tag, DEFAULT_ACCOUNT};
+pub use rig_core::Clock;
+pub use server::{StsMock, StsMockConfig, DEFAULT_LISTEN, MAX_BODY_BYTES, REASON_HEADER};
+pub use services::Services;

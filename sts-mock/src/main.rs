@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use sts_mock::config::Setup;
-use sts_mock::iam::IamOptions;
+use sts_mock::model::Snapshot;
 use sts_mock::policy::Decision;
-use sts_mock::state::{Snapshot, StateFile};
-use sts_mock::{Model, StsMock, StsMockConfig};
+use sts_mock::state::StateFile;
+use sts_mock::{Clock, Model, StsMock, StsMockConfig};
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +51,9 @@ struct ExplainArgs {
     /// The action to check.
     #[arg(long, default_value = "sts:AssumeRoleWithWebIdentity")]
     action: String,
+    /// The RoleSessionName the request would carry (sts:RoleSessionName).
+    #[arg(long, value_name = "NAME", default_value = sts_mock::explain::DEFAULT_SESSION_NAME)]
+    role_session_name: String,
     /// Print the explanation as JSON.
     #[arg(long)]
     json: bool,
@@ -59,11 +62,11 @@ struct ExplainArgs {
 #[derive(Args)]
 struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "STS_MOCK_LISTEN", default_value = sts_mock::server::DEFAULT_LISTEN)]
+    #[arg(long, env = "STS_MOCK_LISTEN", default_value = sts_mock::DEFAULT_LISTEN)]
     listen: SocketAddr,
     /// Fetch the discovery document of issuer ISSUER_URL from BASE_URL instead
     /// (e.g. https://token.dynatrace.com=http://127.0.0.1:9400). Repeatable.
-    #[arg(long = "oidc-endpoint", value_name = "ISSUER_URL=BASE_URL", env = "STS_MOCK_OIDC_ENDPOINTS", value_delimiter = ',', value_parser = parse_endpoint)]
+    #[arg(long = "oidc-endpoint", value_name = "ISSUER_URL=BASE_URL", env = "STS_MOCK_OIDC_ENDPOINTS", value_delimiter = ',', value_parser = sts_mock::oidc::parse_endpoint)]
     oidc_endpoints: Vec<(String, String)>,
     /// Secret that seals issued credentials; instances sharing it accept each other's
     /// credentials. Random when absent (credentials then do not survive a restart).
@@ -77,20 +80,10 @@ struct ServeArgs {
     /// is loaded instead of the setup; a corrupt or foreign file is refused, never replaced.
     #[arg(long, env = "STS_MOCK_STATE", value_name = "FILE")]
     state: Option<std::path::PathBuf>,
-}
-
-fn parse_endpoint(text: &str) -> Result<(String, String), String> {
-    let (issuer, base) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}` is not ISSUER_URL=BASE_URL"))?;
-    for (what, url) in [("issuer", issuer), ("base", base)] {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!(
-                "{what} URL `{url}` must start with http:// or https://"
-            ));
-        }
-    }
-    Ok((issuer.to_string(), base.to_string()))
+    /// The clock: an RFC 3339 instant (frozen there), +SECONDS or -SECONDS (offset from real
+    /// time), or `real`.
+    #[arg(long, env = "STS_MOCK_CLOCK", value_name = "WHEN", default_value = "real")]
+    clock: Clock,
 }
 
 #[tokio::main]
@@ -132,8 +125,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .load::<Snapshot>()
             .map_err(|e| e.to_string())?
             .map(|snapshot| {
-                snapshot
-                    .restore()
+                Model::from_snapshot(snapshot)
                     .map_err(|e| format!("refusing state file {}: {e}", file.path().display()))
             })
             .transpose()?,
@@ -141,31 +133,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let model: Model = match restored {
         Some(model) => {
-            println!(
-                "state: loaded from {}",
-                args.state
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            );
+            println!("state: loaded from {}", args.state.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
             model
         }
         None => {
             let model = setup.build_model(&setup_name).map_err(|e| e.to_string())?;
             println!("setup: {setup_name}");
-            if let Some(file) = &state_file {
-                // Start the state file from the setup, so a restart finds the same world.
-                file.save(&Snapshot::capture(&model))
-                    .map_err(|e| e.to_string())?;
-            }
             model
         }
     };
-    let mut config = StsMockConfig::default().listen(args.listen).model(model);
-    config.iam = IamOptions {
-        default_account: setup.default_account.clone(),
-        state_file,
-    };
+    let mut config = StsMockConfig::default()
+        .listen(args.listen)
+        .model(model)
+        .clock(args.clock);
+    config.default_account = setup.default_account.clone();
+    // A new state file starts from the setup, so a restart finds the same world.
+    config.state_file = state_file;
     // The setup's endpoints, then the command line's (which win for the same issuer).
     let mut endpoints: Vec<(String, String)> = setup
         .oidc_endpoints
@@ -213,6 +196,7 @@ fn explain(args: ExplainArgs) -> ExitCode {
         account: Some(args.account),
         federated: args.federated,
         action: Some(args.action),
+        session_name: Some(args.role_session_name),
     };
     let out = match sts_mock::explain::explain(&policy, &input) {
         Ok(out) => out,

@@ -1,5 +1,6 @@
-//! The AWS Query protocol: request parameters from a form body or query string, XML answers,
-//! and AWS's error document. Protocol only; what each action means lives in `actions/`.
+//! The AWS Query protocol: request parameters from a form body or query string, and XML
+//! answers built element by element. Protocol only; what each action means lives in `sts/` and
+//! `iam/`, which parameters are valid in [`crate::shape`], errors in [`crate::error`].
 
 use std::fmt::Write as _;
 
@@ -17,6 +18,12 @@ impl Params {
         }
     }
 
+    /// Parameters given as pairs.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
+        Params { pairs }
+    }
+
+    /// Appends `other`'s parameters (a POST body after the query string).
     pub fn extend(&mut self, other: Params) {
         self.pairs.extend(other.pairs);
     }
@@ -29,32 +36,39 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every (name, value), in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Members of a Query-protocol list: `Name.member.1`, `Name.member.2`, ... (with an
     /// optional `.suffix` such as `.arn`), in index order, stopping at the first gap.
     pub fn list(&self, name: &str, suffix: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for i in 1.. {
-            let key = format!("{name}.member.{i}{suffix}");
-            match self.get(&key) {
+        for i in 1..=10_000 {
+            match self.get(&format!("{name}.member.{i}{suffix}")) {
                 Some(v) => out.push(v.to_string()),
                 None => break,
-            }
-            if i > 1000 {
-                break;
             }
         }
         out
     }
 
-    /// Whether any parameter starts with `prefix` (to notice lists with gaps or bad indexes).
-    pub fn has_prefix(&self, prefix: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| k.starts_with(prefix))
+    /// `Name.member.N.Key` / `.Value` pairs.
+    pub fn tags(&self, name: &str) -> Vec<crate::model::Tag> {
+        self.list(name, ".Key")
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let value = self
+                    .get(&format!("{name}.member.{}.Value", i + 1))
+                    .unwrap_or_default()
+                    .to_string();
+                crate::model::Tag { key, value }
+            })
+            .collect()
     }
 }
-
-/// XML namespaces of the services served.
-pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
-pub const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
 /// Escapes text for XML element content. Quotes stay as they are, as in AWS's answers
 /// (e.g. "Value 'x' at 'roleSessionName'").
@@ -78,13 +92,16 @@ pub struct Xml {
 }
 
 impl Xml {
+    /// An empty answer body.
     pub fn new() -> Xml {
         Xml::default()
     }
+    /// `<name>`.
     pub fn open(&mut self, name: &str) -> &mut Self {
         let _ = write!(self.out, "<{name}>");
         self
     }
+    /// `</name>`.
     pub fn close(&mut self, name: &str) -> &mut Self {
         let _ = write!(self.out, "</{name}>");
         self
@@ -101,83 +118,34 @@ impl Xml {
         }
         self
     }
+    /// `<name>true</name>` or `<name>false</name>`.
+    pub fn boolean(&mut self, name: &str, value: bool) -> &mut Self {
+        self.leaf(name, if value { "true" } else { "false" })
+    }
+    /// The text built so far.
     pub fn into_string(self) -> String {
         self.out
     }
 }
 
-/// A whole success document: `<{Action}Response xmlns=..><{Action}Result>..</..><ResponseMetadata>..`.
-pub fn success_document(namespace: &str, action: &str, result: &str, request_id: &str) -> String {
-    let result = if result.is_empty() {
-        String::new()
-    } else {
-        format!("<{action}Result>{result}</{action}Result>")
+/// A whole success document: `<{Action}Response xmlns=..><{Wrapper}>..</{Wrapper}>
+/// <ResponseMetadata>..`. The wrapper is written whenever the operation has one, even empty
+/// (`<UpdateRoleResult/>`: SDKs look for it).
+pub fn success_document(
+    namespace: &str,
+    action: &str,
+    result_wrapper: Option<&str>,
+    result: &str,
+    request_id: &str,
+) -> String {
+    let result = match result_wrapper {
+        Some(wrapper) if result.is_empty() => format!("<{wrapper}/>"),
+        Some(wrapper) => format!("<{wrapper}>{result}</{wrapper}>"),
+        None => String::new(),
     };
     format!(
         "<{action}Response xmlns=\"{namespace}\">{result}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
     )
-}
-
-/// AWS's summary of failed parameter constraints, all reported at once:
-/// "1 validation error detected: X" or "2 validation errors detected: X; Y".
-/// `None` when nothing failed.
-pub fn validation_summary(failures: &[String]) -> Option<String> {
-    match failures {
-        [] => None,
-        [one] => Some(format!("1 validation error detected: {one}")),
-        many => Some(format!(
-            "{} validation errors detected: {}",
-            many.len(),
-            many.join("; ")
-        )),
-    }
-}
-
-/// An AWS error: code, HTTP status, fault type and message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct AwsError {
-    pub code: &'static str,
-    pub status: u16,
-    /// `Sender` (the caller's fault) or `Receiver`.
-    pub sender: bool,
-    pub message: String,
-}
-
-impl AwsError {
-    pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> AwsError {
-        AwsError {
-            code,
-            status,
-            sender: status < 500,
-            message: message.into(),
-        }
-    }
-
-    /// `ValidationError` with AWS's "1 validation error detected: ..." wording.
-    pub fn validation(message: impl Into<String>) -> AwsError {
-        AwsError::new("ValidationError", 400, message)
-    }
-
-    /// One failed constraint, worded as AWS words it.
-    pub fn constraint(value: Option<&str>, member: &str, constraint: &str) -> AwsError {
-        let value = match value {
-            Some(v) => format!("Value '{v}'"),
-            None => "Value null".to_string(),
-        };
-        let failure = format!("{value} at '{member}' failed to satisfy constraint: {constraint}");
-        AwsError::validation(validation_summary(&[failure]).unwrap_or_default())
-    }
-
-    /// The `ErrorResponse` document.
-    pub fn document(&self, namespace: &str, request_id: &str) -> String {
-        format!(
-            "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-            if self.sender { "Sender" } else { "Receiver" },
-            self.code,
-            escape(&self.message)
-        )
-    }
 }
 
 #[cfg(test)]
@@ -192,12 +160,14 @@ mod tests {
         assert_eq!(p.get("Action"), Some("X"));
         assert_eq!(p.list("PolicyArns", ".arn"), vec!["a", "b&c"]);
         assert_eq!(p.get("T"), Some("+"));
-        let e = AwsError::constraint(
-            Some("a<b"),
-            "roleSessionName",
-            "Member must have length greater than or equal to 2",
-        );
-        // Quotes stay unescaped, as in AWS's answers; markup characters are escaped.
-        assert!(e.document(STS_NAMESPACE, "id").contains("Value 'a&lt;b'"));
+        assert_eq!(escape("a<b & 'c'"), "a&lt;b &amp; 'c'");
+    }
+
+    #[test]
+    fn empty_results_keep_their_wrapper() {
+        let doc = success_document("ns", "UpdateRole", Some("UpdateRoleResult"), "", "id");
+        assert!(doc.contains("<UpdateRoleResult/>"), "{doc}");
+        let doc = success_document("ns", "DeleteRole", None, "", "id");
+        assert!(!doc.contains("Result"), "{doc}");
     }
 }

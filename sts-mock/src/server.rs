@@ -1,6 +1,6 @@
-//! The HTTP server: the AWS Query protocol on `/` (POST form or GET query string), dispatched
-//! on `Action`, plus sts-mock's own `/_sts-mock/*` endpoints. Starts on any address (port 0
-//! picks a free one) and stops when the [`StsMock`] is dropped.
+//! The HTTP server: the AWS Query protocol on `/` (POST form or GET query string), handed to
+//! the action table's dispatcher, plus sts-mock's own `/_sts-mock/*` endpoints. Starts on any
+//! address (port 0 picks a free one) and stops when the [`StsMock`] is dropped.
 //!
 //! Abuse limits: request bodies are bounded, clients that do not send a request head in time
 //! are dropped, and every error becomes an AWS error document, never a panic or a 500.
@@ -13,44 +13,54 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rig_core::Clock;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::actions::{assume_role_with_web_identity as arwwi, get_caller_identity, iso8601};
 use crate::credentials::CredentialSealer;
-use crate::decisions::{DecisionRecord, Decisions};
+use crate::decisions::Decisions;
+use crate::error::{AwsError, ErrorCode};
 use crate::model::Model;
 use crate::oidc::KeyStore;
-use crate::query::{AwsError, Params, STS_NAMESPACE};
+use crate::query::Params;
+use crate::services::Services;
+use crate::shape::Service;
+use crate::state::StateFile;
 
 /// Default listen address (the issuer defaults to 9400).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9401";
-/// Largest accepted request body: a 20,000-character token plus a 2,048-character session
-/// policy, all URL-encoded, fit with room to spare.
-pub const MAX_BODY_BYTES: usize = 128 * 1024;
+/// Largest accepted request body: a bound no legal request reaches. The largest single legal
+/// member is a 131,072-character policy document, which URL-encodes to at most 786,432 bytes;
+/// each service then checks its own limits (STS's and IAM's member lengths, IAM's quotas) and
+/// answers them as AWS does. Guess: AWS's front end has a bound of its own, undocumented.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// A whole request (body included) must arrive within this.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// The STS API version.
-pub const STS_VERSION: &str = "2011-06-15";
 /// The header that carries a short reason on denials (AWS clients ignore unknown headers).
 pub const REASON_HEADER: &str = "x-sts-mock-reason";
 
 /// How to run sts-mock.
 #[derive(Debug, Clone)]
 pub struct StsMockConfig {
+    /// Where to listen (port 0 picks a free port).
     pub listen: SocketAddr,
     /// `--oidc-endpoint ISSUER=BASE`: fetch `ISSUER`'s documents from `BASE`.
     pub oidc_endpoints: Vec<(String, String)>,
     /// The secret that seals session credentials; `None` picks a random one.
     pub secret: Option<Vec<u8>>,
+    /// The world served.
     pub model: Model,
-    /// The IAM API's default account and state file.
-    pub iam: crate::iam::IamOptions,
+    /// The account of IAM calls whose access key ID is not an account ID.
+    pub default_account: String,
+    /// Where every change is saved (`--state FILE`).
+    pub state_file: Option<StateFile>,
+    /// The one clock (shared with an in-process issuer in tests).
+    pub clock: Clock,
 }
 
 impl Default for StsMockConfig {
@@ -60,68 +70,79 @@ impl Default for StsMockConfig {
             oidc_endpoints: Vec::new(),
             secret: None,
             model: Model::new(),
-            iam: crate::iam::IamOptions::default(),
+            default_account: crate::model::DEFAULT_ACCOUNT.to_string(),
+            state_file: None,
+            clock: Clock::real(),
         }
     }
 }
 
 impl StsMockConfig {
+    /// Listen on `addr`.
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
     }
+    /// Fetch `issuer`'s documents from `base`.
     pub fn oidc_endpoint(mut self, issuer: impl Into<String>, base: impl Into<String>) -> Self {
         self.oidc_endpoints.push((issuer.into(), base.into()));
         self
     }
+    /// Seal credentials with `secret`.
     pub fn secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
         self.secret = Some(secret.into());
         self
     }
+    /// Serve `model`.
     pub fn model(mut self, model: Model) -> Self {
         self.model = model;
         self
     }
-}
-
-/// Shared by every request.
-pub struct State {
-    pub model: Model,
-    pub keys: KeyStore,
-    pub sealer: CredentialSealer,
-    pub decisions: Decisions,
-    pub iam: crate::iam::IamOptions,
+    /// Read time from `clock`.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
 }
 
 /// A running sts-mock. Dropping it stops the server.
 pub struct StsMock {
     url: String,
     addr: SocketAddr,
-    state: Arc<State>,
+    services: Arc<Services>,
     shutdown: watch::Sender<bool>,
 }
 
 impl StsMock {
+    /// Binds and starts serving in the background.
     pub async fn start(config: StsMockConfig) -> std::io::Result<StsMock> {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let sealer = match &config.secret {
+        let credentials = match &config.secret {
             Some(secret) => CredentialSealer::new(secret),
             None => CredentialSealer::random(),
         };
-        let state = Arc::new(State {
+        config.model.use_clock(config.clock.clone());
+        if let Some(file) = config.state_file {
+            config
+                .model
+                .persist_to(file)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        let services = Arc::new(Services {
             model: config.model,
-            keys: KeyStore::new(config.oidc_endpoints),
-            sealer,
+            keys: KeyStore::new(config.oidc_endpoints, config.clock.clone()),
+            credentials,
+            clock: config.clock,
             decisions: Decisions::default(),
-            iam: config.iam,
+            default_account: config.default_account,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx));
+        tokio::spawn(accept_loop(listener, services.clone(), shutdown_rx));
         Ok(StsMock {
             url: format!("http://{addr}"),
             addr,
-            state,
+            services,
             shutdown,
         })
     }
@@ -130,18 +151,25 @@ impl StsMock {
     pub fn url(&self) -> &str {
         &self.url
     }
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
     /// The model behind the server: register providers and roles here.
     pub fn model(&self) -> &Model {
-        &self.state.model
+        &self.services.model
     }
+    /// The decision log.
     pub fn decisions(&self) -> &Decisions {
-        &self.state.decisions
+        &self.services.decisions
     }
+    /// The identity providers' key cache.
     pub fn key_store(&self) -> &KeyStore {
-        &self.state.keys
+        &self.services.keys
+    }
+    /// The clock it reads.
+    pub fn clock(&self) -> &Clock {
+        &self.services.clock
     }
 }
 
@@ -153,7 +181,7 @@ impl Drop for StsMock {
 
 async fn accept_loop(
     listener: TcpListener,
-    state: Arc<State>,
+    services: Arc<Services>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -168,10 +196,10 @@ async fn accept_loop(
             },
             _ = shutdown.changed() => return,
         };
-        let state = state.clone();
+        let services = services.clone();
         let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| handle(state.clone(), peer.ip(), req));
+            let service = service_fn(move |req| handle(services.clone(), peer.ip(), req));
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -186,14 +214,14 @@ async fn accept_loop(
 }
 
 async fn handle(
-    state: Arc<State>,
+    services: Arc<Services>,
     peer: IpAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let path = req.uri().path().to_string();
     if let Some(own) = path.strip_prefix("/_sts-mock/") {
-        return Ok(own_endpoint(&state, own, req.method()));
+        return Ok(own_endpoint(&services, own, req.method()));
     }
     let (parts, body) = req.into_parts();
     let mut params = Params::parse(parts.uri.query().unwrap_or("").as_bytes());
@@ -205,17 +233,15 @@ async fn handle(
     {
         Ok(Ok(body)) => body.to_bytes(),
         Ok(Err(_)) => {
-            // Guess: AWS's answer to an oversized Query request.
             let error = AwsError::new(
-                "RequestEntityTooLarge",
-                413,
+                ErrorCode::RequestEntityTooLarge,
                 format!("Request body must not exceed {MAX_BODY_BYTES} bytes"),
             );
-            return Ok(error_response(&error, STS_NAMESPACE, &request_id, None));
+            return Ok(closing(error_response(&error, &request_id)));
         }
         Err(_) => {
-            let error = AwsError::new("RequestTimeout", 408, "Request body not received in time");
-            return Ok(error_response(&error, STS_NAMESPACE, &request_id, None));
+            let error = AwsError::new(ErrorCode::RequestTimeout, "Request body not received in time");
+            return Ok(closing(error_response(&error, &request_id)));
         }
     };
     if parts.method == Method::POST {
@@ -227,106 +253,30 @@ async fn handle(
         headers: &parts.headers,
         body: &body,
     };
-    // IAM actions answer in IAM's namespace, everything else in STS's.
-    let namespace = match params.get("Action").and_then(crate::iam::action) {
-        Some(_) => crate::query::IAM_NAMESPACE,
-        None => STS_NAMESPACE,
-    };
-    let response = match dispatch(&state, &params, &signed, peer, &request_id).await {
-        Ok((action, result)) => xml_response(
-            StatusCode::OK,
-            crate::query::success_document(namespace, action, &result, &request_id),
-            &request_id,
-        ),
-        Err((error, reason)) => error_response(&error, namespace, &request_id, reason.as_deref()),
-    };
+    let answer = crate::action::dispatch(&services, &params, signed, peer, &request_id).await;
+    let mut response = xml_response(
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST),
+        answer.body,
+        &request_id,
+    );
+    if let Some(reason) = answer.reason {
+        set_reason(&mut response, &reason);
+    }
     Ok(response)
 }
 
-type Failure = (AwsError, Option<String>);
-
-/// Routes on `Action`. IAM actions join this table in the IAM issue.
-async fn dispatch(
-    state: &State,
-    params: &Params,
-    signed: &crate::sigv4::SignedRequest<'_>,
-    peer: IpAddr,
-    request_id: &str,
-) -> Result<(&'static str, String), Failure> {
-    let Some(action) = params.get("Action") else {
-        // Guess: AWS's wording when a Query request names no action.
-        return Err((AwsError::new("MissingAction", 400, "Missing Action"), None));
-    };
-    if let Some(iam_action) = crate::iam::action(action) {
-        return crate::iam::handle(&state.model, &state.iam, iam_action, params, signed)
-            .map(|xml| (iam_action, xml))
-            .map_err(|e| (e, None));
-    }
-    if let Some(version) = params.get("Version") {
-        if version != STS_VERSION {
-            return Err((
-                AwsError::new(
-                    "InvalidAction",
-                    400,
-                    format!("Could not find operation {action} for version {version}"),
-                ),
-                None,
-            ));
-        }
-    }
-    match action {
-        arwwi::ACTION => {
-            let mut attempt = arwwi::Attempt::default();
-            let result = arwwi::handle(state, params, peer, &mut attempt).await;
-            let reason = match (&result, &attempt.explanation) {
-                (_, Some(explanation))
-                    if result.as_ref().is_err_and(|e| e.code == "AccessDenied") =>
-                {
-                    explanation.summary()
-                }
-                (Err(e), _) => format!("{}: {}", e.code, e.message),
-                (Ok(_), Some(explanation)) => explanation.summary(),
-                (Ok(_), None) => "allowed".to_string(),
-            };
-            state.decisions.record(DecisionRecord {
-                time: iso8601(time::OffsetDateTime::now_utc()),
-                request_id: request_id.to_string(),
-                action: arwwi::ACTION.to_string(),
-                source_ip: peer.to_string(),
-                role_arn: attempt.role_arn,
-                session_name: attempt.session_name,
-                issuer: attempt.issuer,
-                subject: attempt.subject,
-                outcome: arwwi::outcome(&result),
-                reason: reason.clone(),
-                explanation: attempt.explanation,
-            });
-            result
-                .map(|xml| (arwwi::ACTION, xml))
-                .map_err(|e| (e, Some(reason)))
-        }
-        get_caller_identity::ACTION => get_caller_identity::handle(&state.sealer, signed)
-            .map(|xml| (get_caller_identity::ACTION, xml))
-            .map_err(|e| (e, None)),
-        other => Err((
-            AwsError::new(
-                "InvalidAction",
-                400,
-                format!(
-                    "Could not find operation {other} for version {}",
-                    params.get("Version").unwrap_or(STS_VERSION)
-                ),
-            ),
-            None,
-        )),
-    }
+fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
-fn own_endpoint(state: &State, path: &str, method: &Method) -> Response<Full<Bytes>> {
+fn own_endpoint(services: &Services, path: &str, method: &Method) -> Response<Full<Bytes>> {
     let (status, body) = match (method, path) {
         (&Method::GET, "decisions") => (
             StatusCode::OK,
-            serde_json::json!({ "decisions": state.decisions.recent() }),
+            serde_json::json!({ "decisions": services.decisions.recent() }),
         ),
         (&Method::GET, "health") => (StatusCode::OK, serde_json::json!({ "status": "ok" })),
         (_, "decisions" | "health") => (
@@ -343,6 +293,11 @@ fn own_endpoint(state: &State, path: &str, method: &Method) -> Response<Full<Byt
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET"));
+    }
     response
 }
 
@@ -358,30 +313,29 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response<
     response
 }
 
-fn error_response(
-    error: &AwsError,
-    namespace: &str,
-    request_id: &str,
-    reason: Option<&str>,
-) -> Response<Full<Bytes>> {
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = xml_response(status, error.document(namespace, request_id), request_id);
-    if let Some(reason) = reason {
-        // Header values must be visible ASCII: keep it short and printable.
-        let printable: String = reason
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() || c == ' ' {
-                    c
-                } else {
-                    '?'
-                }
-            })
-            .take(512)
-            .collect();
-        if let Ok(value) = HeaderValue::from_str(&printable) {
-            response.headers_mut().insert(REASON_HEADER, value);
-        }
+fn error_response(error: &AwsError, request_id: &str) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    xml_response(
+        status,
+        error.document(Service::Sts.namespace(), request_id),
+        request_id,
+    )
+}
+
+/// The short reason header: visible ASCII only, at most 512 characters.
+fn set_reason(response: &mut Response<Full<Bytes>>, reason: &str) {
+    let printable: String = reason
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(512)
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&printable) {
+        response.headers_mut().insert(REASON_HEADER, value);
     }
-    response
 }

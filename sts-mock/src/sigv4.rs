@@ -30,6 +30,7 @@ use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::credentials::CredentialError;
+use crate::error::{AwsError, ErrorCode};
 
 /// The only algorithm STS accepts on this path (SigV4a is not used by STS clients).
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -89,10 +90,11 @@ pub enum SigV4Error {
     /// The recomputed signature differs from the one received.
     #[error("SignatureDoesNotMatch")]
     SignatureDoesNotMatch,
-    /// The request date is outside the 15-minute window; AWS reports this as
-    /// `SignatureDoesNotMatch` with a "Signature expired" / "not yet current" message.
+    /// The request date is outside the 15-minute window, or the credential scope's date is not
+    /// the request's: AWS reports these as `SignatureDoesNotMatch` with a message of its own
+    /// ("Signature expired", "Signature not yet current", "Date in Credential scope ...").
     #[error("SignatureDoesNotMatch: {0}")]
-    SignatureExpired(String),
+    SignatureRefused(String),
     /// Genuine temporary credentials past their expiration.
     #[error("ExpiredToken")]
     ExpiredToken,
@@ -100,13 +102,15 @@ pub enum SigV4Error {
 
 impl SigV4Error {
     /// The AWS error code (`<Code>` in the query-protocol error body).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::MissingAuthenticationToken => "MissingAuthenticationToken",
-            Self::IncompleteSignature(_) => "IncompleteSignature",
-            Self::InvalidClientTokenId => "InvalidClientTokenId",
-            Self::SignatureDoesNotMatch | Self::SignatureExpired(_) => "SignatureDoesNotMatch",
-            Self::ExpiredToken => "ExpiredToken",
+            Self::MissingAuthenticationToken => ErrorCode::MissingAuthenticationToken,
+            Self::IncompleteSignature(_) => ErrorCode::IncompleteSignature,
+            Self::InvalidClientTokenId => ErrorCode::InvalidClientTokenId,
+            Self::SignatureDoesNotMatch | Self::SignatureRefused(_) => {
+                ErrorCode::SignatureDoesNotMatch
+            }
+            Self::ExpiredToken => ErrorCode::ExpiredToken,
         }
     }
 
@@ -117,7 +121,7 @@ impl SigV4Error {
             // describes the code as "The request must contain either a valid (registered) AWS
             // access key ID or X.509 certificate."
             Self::MissingAuthenticationToken => "Request is missing Authentication Token".into(),
-            Self::IncompleteSignature(message) | Self::SignatureExpired(message) => message.clone(),
+            Self::IncompleteSignature(message) | Self::SignatureRefused(message) => message.clone(),
             Self::InvalidClientTokenId => {
                 "The security token included in the request is invalid.".into()
             }
@@ -130,20 +134,15 @@ impl SigV4Error {
         }
     }
 
-    /// The HTTP status AWS answers with.
+    /// The HTTP status AWS answers with (the code's: see [`ErrorCode::status`]).
     pub fn status(&self) -> u16 {
-        match self {
-            // 400 per the AWS "Common Errors" reference.
-            Self::IncompleteSignature(_) => 400,
-            // 403 per "Common Errors" for the first two; ExpiredToken from STS is 403 too
-            // ("GetCallerIdentity, https response error StatusCode: 403, ... api error
-            // ExpiredToken", pulumi/pulumi-aws#2560), not the 400 of some JSON-protocol services.
-            Self::MissingAuthenticationToken
-            | Self::InvalidClientTokenId
-            | Self::SignatureDoesNotMatch
-            | Self::SignatureExpired(_)
-            | Self::ExpiredToken => 403,
-        }
+        self.code().status()
+    }
+}
+
+impl From<SigV4Error> for AwsError {
+    fn from(error: SigV4Error) -> AwsError {
+        AwsError::new(error.code(), error.message())
     }
 }
 
@@ -201,6 +200,7 @@ pub fn verify(
 ) -> Result<VerifiedRequest, SigV4Error> {
     let auth = parse(request)?;
     let headers = signed_header_values(request, &auth)?;
+    check_scope_date(&auth)?;
     check_time(&auth, now)?;
     let secret = secret_for(&auth.access_key_id, auth.session_token.as_deref())?;
 
@@ -410,10 +410,10 @@ fn parse_credential(credential: &str) -> Result<(String, String, String, String)
                 service.to_string(),
             ))
         }
-        // Guess: wording for a credential that is not five '/'-separated elements.
+        // AWS's wording (seen from STS and IAM).
         _ => Err(SigV4Error::IncompleteSignature(format!(
-            "Credential should be scoped to a valid date, region, service and terminator: \
-             '{credential}'."
+            "Credential must have exactly 5 slash-delimited elements, e.g. \
+             keyid/date/region/service/term, got '{credential}'"
         ))),
     }
 }
@@ -468,6 +468,21 @@ fn parse_http_date(value: &str) -> Result<SystemTime, SigV4Error> {
     })
 }
 
+/// The credential scope's date must be the request date's day (IAM User Guide, "Troubleshoot
+/// signing errors": this exact message).
+fn check_scope_date(auth: &Auth) -> Result<(), SigV4Error> {
+    let request_day = OffsetDateTime::from(auth.time)
+        .format(format_description!("[year][month][day]"))
+        .unwrap_or_default();
+    if request_day != auth.date {
+        return Err(SigV4Error::SignatureRefused(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// AWS's 15-minute window around its clock. STS applies it to presigned URLs too, whatever
 /// `X-Amz-Expires` says: "STS presigned urls expire after 15 minutes, and are not configurable"
 /// (kubernetes-sigs/aws-iam-authenticator#160; aws/aws-sdk-go#2167), which is why EKS tokens
@@ -482,7 +497,7 @@ fn check_time(auth: &Auth, now: SystemTime) -> Result<(), SigV4Error> {
     };
     let earliest = now.checked_sub(MAX_SKEW).unwrap_or(SystemTime::UNIX_EPOCH);
     if auth.time < earliest {
-        return Err(SigV4Error::SignatureExpired(format!(
+        return Err(SigV4Error::SignatureRefused(format!(
             "Signature expired: {} is now earlier than {} ({} - 15 min.)",
             fmt(auth.time),
             fmt(earliest),
@@ -491,7 +506,7 @@ fn check_time(auth: &Auth, now: SystemTime) -> Result<(), SigV4Error> {
     }
     let latest = now + MAX_SKEW;
     if auth.time > latest {
-        return Err(SigV4Error::SignatureExpired(format!(
+        return Err(SigV4Error::SignatureRefused(format!(
             "Signature not yet current: {} is still later than {} ({} + 15 min.)",
             fmt(auth.time),
             fmt(latest),
@@ -604,14 +619,6 @@ fn recompute(
     .map_err(|_| SigV4Error::SignatureDoesNotMatch)?;
     let output = sign(signable, &params).map_err(|_| SigV4Error::SignatureDoesNotMatch)?;
 
-    // The scope date must be the request date's day; the signer derives it from the date, so a
-    // mismatching scope can only be detected here.
-    let scope_date = OffsetDateTime::from(auth.time)
-        .format(format_description!("[year][month][day]"))
-        .unwrap_or_default();
-    if scope_date != auth.date {
-        return Err(SigV4Error::SignatureDoesNotMatch);
-    }
     Ok(output.signature().to_owned())
 }
 

@@ -14,12 +14,11 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Model, ModelError, OidcProvider, RoleSpec, Tag};
 
 /// The marker every state file starts with, so a foreign JSON file is never taken for ours.
 pub const FORMAT: &str = "sts-mock-state";
 /// The layout version; bumped when the snapshot's shape changes incompatibly.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Why a state file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -188,117 +187,6 @@ impl StateFile {
     }
 }
 
-// --- the IAM model's snapshot: what a state file holds ---
-
-/// Everything the IAM API can change, in a stable serialisable form. Policies are kept as the
-/// documents the user gave and parsed again on load, so a snapshot never depends on the policy
-/// engine's internal types.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub accounts: Vec<AccountSnapshot>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountSnapshot {
-    pub account_id: String,
-    pub providers: Vec<OidcProvider>,
-    pub roles: Vec<RoleSnapshot>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoleSnapshot {
-    pub name: String,
-    pub path: String,
-    pub role_id: String,
-    pub trust_policy: String,
-    pub max_session_duration: u32,
-    pub description: Option<String>,
-    pub tags: Vec<Tag>,
-    /// (name, document)
-    pub inline_policies: Vec<(String, String)>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_date: time::OffsetDateTime,
-}
-
-impl Snapshot {
-    pub fn capture(model: &Model) -> Snapshot {
-        let accounts = model
-            .accounts()
-            .into_iter()
-            .map(|account_id| AccountSnapshot {
-                providers: model.providers(&account_id),
-                roles: model
-                    .roles(&account_id)
-                    .into_iter()
-                    .map(|r| RoleSnapshot {
-                        name: r.name,
-                        path: r.path,
-                        role_id: r.role_id,
-                        trust_policy: r.trust_policy_document,
-                        max_session_duration: r.max_session_duration,
-                        description: r.description,
-                        tags: r.tags,
-                        inline_policies: r
-                            .inline_policies
-                            .into_iter()
-                            .map(|(n, (doc, _))| (n, doc))
-                            .collect(),
-                        create_date: r.create_date,
-                    })
-                    .collect(),
-                account_id,
-            })
-            .collect();
-        Snapshot { accounts }
-    }
-
-    /// Rebuilds a model; fails (without a half-built result) if anything no longer loads.
-    pub fn restore(&self) -> Result<Model, String> {
-        let model = Model::new();
-        for a in &self.accounts {
-            let account = a.account_id.as_str();
-            for p in &a.providers {
-                let what = |e: ModelError| format!("provider {} in account {account}: {e}", p.url);
-                model
-                    .add_provider(account, &p.url, p.client_ids.clone(), p.thumbprints.clone())
-                    .map_err(what)?;
-                model
-                    .update_provider(account, &p.url, |stored| {
-                        stored.tags = p.tags.clone();
-                        stored.create_date = p.create_date;
-                        Ok(())
-                    })
-                    .map_err(what)?;
-            }
-            for r in &a.roles {
-                let what = |e: ModelError| format!("role {} in account {account}: {e}", r.name);
-                let spec = RoleSpec {
-                    name: r.name.clone(),
-                    path: r.path.clone(),
-                    trust_policy: r.trust_policy.clone(),
-                    max_session_duration: r.max_session_duration,
-                    description: r.description.clone(),
-                    tags: r.tags.clone(),
-                };
-                model.add_role(account, spec).map_err(what)?;
-                model
-                    .update_role(account, &r.name, |stored| {
-                        stored.role_id = r.role_id.clone();
-                        stored.create_date = r.create_date;
-                        Ok(())
-                    })
-                    .map_err(what)?;
-                for (name, doc) in &r.inline_policies {
-                    model
-                        .put_role_policy(account, &r.name, name, doc)
-                        .map_err(what)?;
-                }
-            }
-        }
-        Ok(model)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,7 +265,7 @@ mod tests {
         ));
         fs::write(
             &path,
-            br#"{"format":"sts-mock-state","version":1,"state":{"x":1}}"#,
+            br#"{"format":"sts-mock-state","version":2,"state":{"x":1}}"#,
         )
         .unwrap();
         assert!(matches!(f.load::<Snap>(), Err(StateError::Corrupt { .. })));

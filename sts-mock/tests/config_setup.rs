@@ -29,16 +29,16 @@ fn the_builtin_default_is_the_dynatrace_model_case() {
     assert_eq!(setup.oidc_endpoints[0].base, "http://127.0.0.1:9400");
     let p = &setup.providers[0];
     assert_eq!(
-        (p.account.as_str(), p.url.as_str()),
+        (p.account.as_str(), p.spec.url.as_str()),
         ("000000000000", "https://token.dynatrace.com")
     );
     assert_eq!(
-        p.client_ids,
+        p.spec.client_ids,
         vec!["abc12345.apps.dynatrace.com/app-id/dynatrace.aws.connector"]
     );
     let r = &setup.roles[0];
     assert_eq!(
-        (r.name.as_str(), r.path.as_str()),
+        (r.spec.name.as_str(), r.spec.path.as_str()),
         ("dynatrace-aws-connector", "/")
     );
     assert_eq!(r.policies[0].0, "dynatrace-aws-connector-list-regions");
@@ -63,7 +63,7 @@ fn the_builtin_default_is_the_dynatrace_model_case() {
             format!("dtid:connection/{connection}"),
         );
         evaluate(
-            &[&role.trust_policy],
+            &[&role.trust_policy.policy],
             &Request {
                 principal: Some(&principal),
                 action: "sts:AssumeRoleWithWebIdentity",
@@ -74,7 +74,7 @@ fn the_builtin_default_is_the_dynatrace_model_case() {
     };
     assert_eq!(decide("my-connection"), Decision::Allow);
     assert_eq!(decide("other-connection"), Decision::ImplicitDeny);
-    let (_, list_regions) = &role.inline_policies["dynatrace-aws-connector-list-regions"];
+    let list_regions = &role.inline_policies["dynatrace-aws-connector-list-regions"].policy;
     let context = Context::new();
     let request = Request {
         principal: None,
@@ -196,7 +196,7 @@ fn bad_files_name_the_file_the_entry_and_the_problem() {
     let e = problem(&format!(
         "[[role]]\nname = \"r\"\n{TRUST}\n[[role]]\nname = \"R\"\n{TRUST}"
     ));
-    assert!(e.problem.contains("already defined"), "{e}");
+    assert!(e.problem.contains("already exists"), "{e}");
     assert_eq!(e.entry, "role \"R\" (account 000000000000)");
 
     let e = problem(&format!(
@@ -216,12 +216,12 @@ fn bad_files_name_the_file_the_entry_and_the_problem() {
     let e = problem(
         "[[provider]]\nurl = \"https://a.example\"\n[[provider]]\nurl = \"https://a.example/\"",
     );
-    assert!(e.problem.contains("already defined"), "{e}");
+    assert!(e.problem.contains("already exists"), "{e}");
     // The same provider as the model keys it: host names are case-insensitive.
     let e = problem(
         "[[provider]]\nurl = \"https://token.dynatrace.com\"\n[[provider]]\nurl = \"https://Token.Dynatrace.com\"",
     );
-    assert!(e.problem.contains("already defined"), "{e}");
+    assert!(e.problem.contains("already exists"), "{e}");
     assert_eq!(
         e.entry,
         "provider \"https://Token.Dynatrace.com\" (account 000000000000)"

@@ -867,7 +867,7 @@ async fn state_file_follows_every_change() {
     let dir = tempfile::tempdir().unwrap();
     let file = sts_mock::state::StateFile::new(dir.path().join("state.json"));
     let mut config = StsMockConfig::default();
-    config.iam.state_file = Some(file.clone());
+    config.state_file = Some(file.clone());
     let sts = StsMock::start(config).await.unwrap();
     ok(
         &iam(
@@ -903,13 +903,18 @@ async fn state_file_follows_every_change() {
         .await,
         "PutRolePolicy",
     );
-    let snapshot: sts_mock::state::Snapshot = file.load().unwrap().unwrap();
-    let restored = snapshot.restore().unwrap();
+    // A change through the Rust API is saved too: the model persists, whoever calls it.
+    sts.model()
+        .tag_role("000000000000", "r", &[sts_mock::Tag::new("team", "sre")])
+        .unwrap();
+    let snapshot: sts_mock::model::Snapshot = file.load().unwrap().unwrap();
+    let restored = sts_mock::Model::from_snapshot(snapshot.clone()).unwrap();
     let role = restored.role("000000000000", "r").unwrap();
     let original = sts.model().role("000000000000", "r").unwrap();
     assert_eq!(role.role_id, original.role_id);
     assert_eq!(role.create_date, original.create_date);
-    assert_eq!(role.inline_policies["p"].0, LIST_REGIONS);
+    assert_eq!(role.inline_policies["p"].text, LIST_REGIONS);
+    assert_eq!(role.tags, vec![sts_mock::Tag::new("team", "sre")]);
     assert_eq!(
         restored
             .provider("000000000000", ISSUER)
@@ -917,7 +922,10 @@ async fn state_file_follows_every_change() {
             .client_ids,
         vec![AUD.to_string()]
     );
-    assert_eq!(sts_mock::state::Snapshot::capture(&restored), snapshot);
+    assert_eq!(
+        serde_json::to_value(restored.snapshot()).unwrap(),
+        serde_json::to_value(&snapshot).unwrap()
+    );
 }
 
 #[tokio::test]
@@ -935,8 +943,8 @@ async fn integer_parameters_that_are_not_integers_are_refused() {
     .await
     .assert_error(
         400,
-        "MalformedInput",
-        "Invalid value for MaxSessionDuration: an hour",
+        "ValidationError",
+        "1 validation error detected: Value 'an hour' at 'maxSessionDuration' failed to satisfy constraint: Member must be a number",
     );
     iam(
         &sts,
@@ -955,10 +963,14 @@ async fn integer_parameters_that_are_not_integers_are_refused() {
     .await
     .assert_error(
         400,
-        "MalformedInput",
-        "Invalid value for MaxSessionDuration: 1.5h",
+        "ValidationError",
+        "Value '1.5h' at 'maxSessionDuration' failed to satisfy constraint: Member must be a number",
     );
     iam(&sts, "ListRoles", &[("MaxItems", "ten")])
         .await
-        .assert_error(400, "MalformedInput", "Invalid value for MaxItems: ten");
+        .assert_error(
+            400,
+            "ValidationError",
+            "Value 'ten' at 'maxItems' failed to satisfy constraint: Member must be a number",
+        );
 }

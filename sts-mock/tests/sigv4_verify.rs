@@ -404,7 +404,7 @@ fn wrong_secret_is_signature_does_not_match() {
         });
         let err = result.unwrap_err();
         assert_eq!(err, SigV4Error::SignatureDoesNotMatch);
-        assert_eq!(err.code(), "SignatureDoesNotMatch");
+        assert_eq!(err.code().as_str(), "SignatureDoesNotMatch");
         assert_eq!(err.status(), 403);
         assert_eq!(
             err.message(),
@@ -505,7 +505,13 @@ fn scope_for_another_day_is_signature_does_not_match() {
         "authorization",
         &auth.replace("/20240506/", "/20240505/"),
     );
-    assert_eq!(r2.verify(), Err(SigV4Error::SignatureDoesNotMatch));
+    // IAM User Guide, "Troubleshoot signing errors": this exact message.
+    let err = r2.verify().unwrap_err();
+    assert_eq!(err.code().as_str(), "SignatureDoesNotMatch");
+    assert_eq!(
+        err.message(),
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP"
+    );
 }
 
 #[test]
@@ -531,7 +537,7 @@ fn unknown_key_is_propagated_from_secret_for() {
 #[test]
 fn expired_token_error_matches_aws() {
     let err = SigV4Error::ExpiredToken;
-    assert_eq!(err.code(), "ExpiredToken");
+    assert_eq!(err.code().as_str(), "ExpiredToken");
     assert_eq!(err.status(), 403);
     assert_eq!(
         err.message(),
@@ -555,7 +561,7 @@ fn old_request_is_signature_expired_as_aws_words_it() {
     let err = r
         .verify_at(signing_time() + Duration::from_secs(16 * 60))
         .unwrap_err();
-    assert_eq!(err.code(), "SignatureDoesNotMatch");
+    assert_eq!(err.code().as_str(), "SignatureDoesNotMatch");
     assert_eq!(err.status(), 403);
     assert_eq!(
         err.message(),
@@ -570,7 +576,7 @@ fn future_request_is_not_yet_current() {
     let err = r
         .verify_at(signing_time() - Duration::from_secs(16 * 60))
         .unwrap_err();
-    assert_eq!(err.code(), "SignatureDoesNotMatch");
+    assert_eq!(err.code().as_str(), "SignatureDoesNotMatch");
     assert_eq!(
         err.message(),
         "Signature not yet current: 20240506T070809Z is still later than 20240506T070709Z \
@@ -601,7 +607,7 @@ fn skew_is_checked_before_credentials() {
     let err = r
         .verify_at(signing_time() + Duration::from_secs(3600))
         .unwrap_err();
-    assert_eq!(err.code(), "SignatureDoesNotMatch");
+    assert_eq!(err.code().as_str(), "SignatureDoesNotMatch");
 }
 
 // --- malformed and missing -------------------------------------------------------------------
@@ -620,7 +626,7 @@ fn no_authentication_at_all_is_missing_authentication_token() {
     };
     let err = verify(&request, signing_time(), known_key).unwrap_err();
     assert_eq!(err, SigV4Error::MissingAuthenticationToken);
-    assert_eq!(err.code(), "MissingAuthenticationToken");
+    assert_eq!(err.code().as_str(), "MissingAuthenticationToken");
     assert_eq!(err.status(), 403);
     assert_eq!(access_key_id_of(&request), None);
 }
@@ -636,7 +642,7 @@ fn authorization_missing_parts_is_incomplete_signature() {
     let header =
         "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEKEY234567/20240506/us-east-1/sts/aws4_request";
     let err = with_authorization(header).verify().unwrap_err();
-    assert_eq!(err.code(), "IncompleteSignature");
+    assert_eq!(err.code().as_str(), "IncompleteSignature");
     assert_eq!(err.status(), 400);
     assert_eq!(
         err.message(),
@@ -682,7 +688,7 @@ fn malformed_authorization_values_are_incomplete_signature_never_panics() {
         "AWS4-HMAC-SHA256 ,,,=,=,",
     ] {
         let err = with_authorization(header).verify().unwrap_err();
-        assert_eq!(err.code(), "IncompleteSignature", "{header:?}: {err:?}");
+        assert_eq!(err.code().as_str(), "IncompleteSignature", "{header:?}: {err:?}");
     }
 }
 
@@ -703,7 +709,7 @@ fn signed_header_missing_from_request_is_incomplete_signature() {
 fn bad_date_is_incomplete_signature() {
     let mut r = post_with_token();
     set_header(&mut r, "x-amz-date", "2024-05-06T07:08:09Z");
-    assert_eq!(r.verify().unwrap_err().code(), "IncompleteSignature");
+    assert_eq!(r.verify().unwrap_err().code().as_str(), "IncompleteSignature");
 }
 
 #[test]
@@ -733,7 +739,7 @@ fn malformed_presigned_query_is_incomplete_signature_never_panics() {
         let mut r = presigned_get(Some(TOKEN), KEY);
         set_query(&mut r, &q);
         let err = r.verify().unwrap_err();
-        assert_eq!(err.code(), "IncompleteSignature", "{q}: {err:?}");
+        assert_eq!(err.code().as_str(), "IncompleteSignature", "{q}: {err:?}");
     }
 }
 
@@ -742,7 +748,7 @@ fn both_header_and_query_signature_is_refused() {
     let mut r = presigned_get(Some(TOKEN), KEY);
     let auth = post_with_token().headers["authorization"].clone();
     r.headers.insert("authorization", auth);
-    assert_eq!(r.verify().unwrap_err().code(), "IncompleteSignature");
+    assert_eq!(r.verify().unwrap_err().code().as_str(), "IncompleteSignature");
 }
 
 // --- access_key_id_of ------------------------------------------------------------------------

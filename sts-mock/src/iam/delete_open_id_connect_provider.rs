@@ -1,16 +1,16 @@
-//! `DeleteOpenIDConnectProvider`. Idempotent, as AWS documents it: deleting a provider that
-//! does not exist succeeds. Roles trusting it stay, and can no longer be assumed with its tokens.
+//! `DeleteOpenIDConnectProvider`: deleting a provider that does not exist is no error (the IAM
+//! API reference: "This operation is idempotent; it does not fail or return an error if you
+//! call the operation for a provider that does not exist").
 
-use super::Call;
-use crate::query::AwsError;
+use crate::call::{Call, Reply};
+use crate::error::ErrorCode;
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
-    match call.provider() {
-        Ok((_, p)) => {
-            call.model.remove_provider(&call.account, &p.url)?;
-            Ok(String::new())
-        }
-        Err(e) if e.code == "NoSuchEntity" => Ok(String::new()),
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    let arn = call.required("OpenIDConnectProviderArn");
+    match call.services.model.delete_provider(&call.account, arn) {
+        Ok(_) => Ok(String::new()),
+        Err(e) if e.code == ErrorCode::NoSuchEntity => Ok(String::new()),
         Err(e) => Err(e),
     }
 }

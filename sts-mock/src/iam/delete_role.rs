@@ -1,10 +1,11 @@
-//! `DeleteRole`: refused with `DeleteConflict` while the role still has inline policies.
+//! `DeleteRole`.
 
-use super::Call;
-use crate::query::AwsError;
+use crate::call::{Call, Reply};
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
-    let name = call.role_name()?;
-    call.model.remove_role(&call.account, name)?;
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    call.services
+        .model
+        .remove_role(&call.account, call.required("RoleName"))?;
     Ok(String::new())
 }

@@ -1,12 +1,14 @@
-//! `GetOpenIDConnectProvider`: a provider's URL (without scheme, as AWS answers), client IDs,
-//! thumbprints, creation date and tags.
+//! `GetOpenIDConnectProvider`.
 
-use super::{write_tags, Call};
-use crate::actions::iso8601;
-use crate::query::{AwsError, Xml};
+use super::write_tags;
+use crate::call::{Call, Reply};
+use crate::query::Xml;
+use crate::time_format::iso8601;
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
-    let (_, p) = call.provider()?;
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    let arn = call.required("OpenIDConnectProviderArn");
+    let p = call.services.model.provider_by_arn(&call.account, arn)?;
     let mut xml = Xml::new();
     xml.leaf("Url", &p.url).open("ClientIDList");
     for id in &p.client_ids {

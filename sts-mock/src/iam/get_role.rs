@@ -1,10 +1,12 @@
-//! `GetRole`: one role, its trust policy URL-encoded as IAM returns it.
+//! `GetRole`.
 
-use super::{write_role, Call, RoleView};
-use crate::query::{AwsError, Xml};
+use super::{role, write_role, RoleView};
+use crate::call::{Call, Reply};
+use crate::query::Xml;
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
-    let role = call.role(call.role_name()?)?;
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    let role = role(call)?;
     let mut xml = Xml::new();
     xml.open("Role");
     write_role(

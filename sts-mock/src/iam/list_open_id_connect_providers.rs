@@ -1,12 +1,13 @@
-//! `ListOpenIDConnectProviders`: the ARNs of the caller's account's providers.
+//! `ListOpenIDConnectProviders`.
 
-use super::Call;
-use crate::query::{AwsError, Xml};
+use crate::call::{Call, Reply};
+use crate::query::Xml;
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
     let mut xml = Xml::new();
     xml.open("OpenIDConnectProviderList");
-    for p in call.model.providers(&call.account) {
+    for p in call.services.model.providers(&call.account) {
         xml.open("member")
             .leaf("Arn", &p.arn(&call.account))
             .close("member");

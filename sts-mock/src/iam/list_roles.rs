@@ -1,21 +1,14 @@
 //! `ListRoles`: the account's roles under `PathPrefix`, paged with `MaxItems`/`Marker`.
 
-use super::{validate, write_role, Call, RoleView};
-use crate::query::{AwsError, Xml};
+use super::{page, write_paging, write_role, RoleView};
+use crate::call::{Call, Reply};
+use crate::query::Xml;
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
     let prefix = call.get("PathPrefix").unwrap_or("/");
-    let mut c = validate::Checks::new();
-    c.length("PathPrefix", prefix, 1, 512);
-    c.pattern(
-        "PathPrefix",
-        prefix,
-        validate::is_path_prefix(prefix),
-        validate::PATH_PREFIX_PATTERN,
-    );
-    c.finish()?;
-    let (start, max) = call.page()?;
-    let mut roles = call.model.roles(&call.account);
+    let (start, max) = page(call)?;
+    let mut roles = call.services.model.roles(&call.account);
     roles.retain(|r| r.path.starts_with(prefix));
     roles.sort_by(|a, b| {
         a.name
@@ -23,7 +16,6 @@ pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
             .cmp(&b.name.to_ascii_lowercase())
     });
     let page: Vec<_> = roles.iter().skip(start).take(max).collect();
-    let truncated = start + page.len() < roles.len();
     let mut xml = Xml::new();
     xml.open("Roles");
     for role in &page {
@@ -39,10 +31,7 @@ pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
         );
         xml.close("member");
     }
-    xml.close("Roles")
-        .leaf("IsTruncated", if truncated { "true" } else { "false" });
-    if truncated {
-        xml.leaf("Marker", &(start + page.len()).to_string());
-    }
+    xml.close("Roles");
+    write_paging(&mut xml, start + page.len(), roles.len());
     Ok(xml.into_string())
 }

@@ -1,17 +1,13 @@
-//! `RemoveClientIDFromOpenIDConnectProvider`: idempotent, as AWS documents it.
+//! `RemoveClientIDFromOpenIDConnectProvider`.
 
-use super::{validate, Call};
-use crate::query::AwsError;
+use crate::call::{Call, Reply};
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
-    let client_id = call.required("ClientID")?;
-    let mut c = validate::Checks::new();
-    validate::client_id(&mut c, client_id);
-    c.finish()?;
-    let (_, p) = call.provider()?;
-    call.model.update_provider(&call.account, &p.url, |p| {
-        p.client_ids.retain(|id| id != client_id);
-        Ok(())
-    })?;
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    call.services.model.remove_client_id(
+        &call.account,
+        call.required("OpenIDConnectProviderArn"),
+        call.required("ClientID"),
+    )?;
     Ok(String::new())
 }

@@ -3,10 +3,12 @@
 //! writing `EvaluationResults` with `EvalDecision`, `MatchedStatements` and
 //! `MissingContextValues`.
 
+use super::page;
 use super::positions::{statement_spans, Position};
-use super::Call;
-use crate::policy::{evaluate, evaluate_explained, Context, Decision, Policy, PolicyKind, Request};
-use crate::query::{AwsError, Xml};
+use crate::call::{Call, Reply};
+use crate::error::{AwsError, ErrorCode};
+use crate::policy::{evaluate, evaluate_explained, Decision, Policy, PolicyKind, Request};
+use crate::query::Xml;
 
 /// A policy taking part in a simulation, and how AWS names its origin.
 pub struct Source {
@@ -14,12 +16,14 @@ pub struct Source {
     pub id: String,
     /// `SourcePolicyType`: `role`, or `none` for policies passed in the request.
     pub kind: &'static str,
+    /// The policy.
     pub policy: Policy,
     /// Where each statement is in the document, for `StartPosition`/`EndPosition`.
     pub spans: Vec<(Position, Position)>,
 }
 
 impl Source {
+    /// A source from its document.
     pub fn new(id: String, kind: &'static str, policy: Policy, document: &str) -> Source {
         Source {
             id,
@@ -30,52 +34,29 @@ impl Source {
     }
 }
 
-/// The policies of `PolicyInputList`: identity policies only. A `Principal` (a resource-based
-/// or trust policy) is refused, as AWS refuses it.
-pub fn input_policies(call: &Call<'_>, required: bool) -> Result<Vec<Source>, AwsError> {
-    let docs = call.list("PolicyInputList");
-    if required && docs.is_empty() {
-        call.required("PolicyInputList")?;
-    }
-    docs.iter()
+/// Identity policies given in the request's list `list` (`PolicyInputList`,
+/// `PermissionsBoundaryPolicyInputList`). Guess: AWS reports policy errors in simulation input
+/// as InvalidInput, naming the list member.
+fn documents(call: &Call<'_>, list: &str) -> Result<Vec<(String, Policy, String)>, AwsError> {
+    call.list(list)
+        .into_iter()
         .enumerate()
         .map(|(i, doc)| {
-            let policy = Policy::parse(doc, PolicyKind::Identity).map_err(|e| {
-                // Guess: AWS reports policy errors in simulation input as InvalidInput.
-                AwsError::new(
-                    "InvalidInput",
-                    400,
-                    format!("PolicyInputList.{}: {}", i + 1, e.message),
-                )
+            let id = format!("{list}.{}", i + 1);
+            let policy = Policy::parse(&doc, PolicyKind::Identity).map_err(|e| {
+                AwsError::new(ErrorCode::InvalidInput, format!("{id}: {}", e.message))
             })?;
-            Ok(Source::new(
-                format!("PolicyInputList.{}", i + 1),
-                "none",
-                policy,
-                doc,
-            ))
+            Ok((id, policy, doc))
         })
         .collect()
 }
 
-fn context(call: &Call<'_>) -> Result<Context, AwsError> {
-    let mut context = Context::new();
-    for i in 1..=1000 {
-        let prefix = format!("ContextEntries.member.{i}");
-        let Some(name) = call.get(&format!("{prefix}.ContextKeyName")) else {
-            break;
-        };
-        let values = call.params.list(&format!("{prefix}.ContextKeyValues"), "");
-        let kind = call
-            .get(&format!("{prefix}.ContextKeyType"))
-            .unwrap_or("string");
-        if kind.ends_with("List") {
-            context.insert_multi(name, values);
-        } else if let Some(v) = values.into_iter().next() {
-            context.insert(name, v);
-        }
-    }
-    Ok(context)
+/// The policies of `PolicyInputList`.
+pub fn input_policies(call: &Call<'_>) -> Result<Vec<Source>, AwsError> {
+    Ok(documents(call, "PolicyInputList")?
+        .into_iter()
+        .map(|(id, policy, doc)| Source::new(id, "none", policy, &doc))
+        .collect())
 }
 
 fn decision_name(d: Decision) -> &'static str {
@@ -87,11 +68,8 @@ fn decision_name(d: Decision) -> &'static str {
 }
 
 /// Evaluates every requested action on every requested resource.
-pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Result<String, AwsError> {
+pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Reply {
     let actions = call.list("ActionNames");
-    if actions.is_empty() {
-        call.required("ActionNames")?;
-    }
     let mut resources = call.list("ResourceArns");
     if resources.is_empty() {
         resources.push("*".to_string());
@@ -100,41 +78,39 @@ pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Result<String, AwsError>
         // Guess: an emulator limit, not an AWS refusal: resource-based policies are not
         // simulated, and ignoring one would give a wrong answer.
         return Err(AwsError::new(
-            "InvalidInput",
-            400,
+            ErrorCode::InvalidInput,
             "sts-mock does not simulate resource-based policies (ResourcePolicy).",
         ));
     }
-    let context = context(call)?;
-    let (start, max) = call.page()?;
+    let entries: Vec<(String, Vec<String>, String)> = (1..)
+        .map_while(|i| {
+            let prefix = format!("ContextEntries.member.{i}");
+            let name = call.get(&format!("{prefix}.ContextKeyName"))?;
+            Some((
+                name.to_string(),
+                call.params
+                    .list(&format!("{prefix}.ContextKeyValues"), ""),
+                call.get(&format!("{prefix}.ContextKeyType"))
+                    .unwrap_or("string")
+                    .to_string(),
+            ))
+        })
+        .take(1000)
+        .collect();
+    let context = crate::context::from_entries(&entries);
+    let (start, max) = page(call)?;
     let policies: Vec<&Policy> = sources.iter().map(|s| &s.policy).collect();
     // A permissions boundary caps what identity policies allow: both must allow.
-    let boundary_docs = call.list("PermissionsBoundaryPolicyInputList");
-    let boundaries = boundary_docs
-        .iter()
-        .enumerate()
-        .map(|(i, doc)| {
-            Policy::parse(doc, PolicyKind::Identity).map_err(|e| {
-                // Guess: as for PolicyInputList.
-                AwsError::new(
-                    "InvalidInput",
-                    400,
-                    format!(
-                        "PermissionsBoundaryPolicyInputList.{}: {}",
-                        i + 1,
-                        e.message
-                    ),
-                )
-            })
-        })
-        .collect::<Result<Vec<Policy>, AwsError>>()?;
+    let boundaries: Vec<Policy> = documents(call, "PermissionsBoundaryPolicyInputList")?
+        .into_iter()
+        .map(|(_, p, _)| p)
+        .collect();
     let boundary_refs: Vec<&Policy> = boundaries.iter().collect();
     let pairs: Vec<(&String, &String)> = actions
         .iter()
         .flat_map(|a| resources.iter().map(move |r| (a, r)))
         .collect();
     let page: Vec<_> = pairs.iter().skip(start).take(max).collect();
-    let truncated = start + page.len() < pairs.len();
 
     let mut xml = Xml::new();
     xml.open("EvaluationResults");
@@ -181,22 +157,12 @@ pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Result<String, AwsError>
         xml.close("MissingContextValues");
         if let Some(b) = boundary {
             xml.open("PermissionsBoundaryDecisionDetail")
-                .leaf(
-                    "AllowedByPermissionsBoundary",
-                    if b == Decision::Allow {
-                        "true"
-                    } else {
-                        "false"
-                    },
-                )
+                .boolean("AllowedByPermissionsBoundary", b == Decision::Allow)
                 .close("PermissionsBoundaryDecisionDetail");
         }
         xml.close("member");
     }
-    xml.close("EvaluationResults")
-        .leaf("IsTruncated", if truncated { "true" } else { "false" });
-    if truncated {
-        xml.leaf("Marker", &(start + page.len()).to_string());
-    }
+    xml.close("EvaluationResults");
+    super::write_paging(&mut xml, start + page.len(), pairs.len());
     Ok(xml.into_string())
 }

@@ -1,10 +1,10 @@
-//! `SimulateCustomPolicy`: evaluates the identity policies given in the request.
+//! `SimulateCustomPolicy`: evaluates the identity policies given in `PolicyInputList`.
 
 use super::simulate::{input_policies, simulate};
-use super::Call;
-use crate::query::AwsError;
+use crate::call::{Call, Reply};
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
-    let sources = input_policies(call, true)?;
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    let sources = input_policies(call)?;
     simulate(call, &sources)
 }

@@ -3,36 +3,30 @@
 //! role may do what the connection needs, e.g. `account:ListRegions`.
 
 use super::simulate::{input_policies, simulate, Source};
-use super::{no_such_role, Call};
-use crate::actions::parse_arn;
-use crate::query::AwsError;
+use crate::call::{Call, Reply};
+use crate::error::{AwsError, ErrorCode};
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
-    let arn = call.required("PolicySourceArn")?;
-    let parsed = parse_arn(arn)
-        .ok_or_else(|| AwsError::new("InvalidInput", 400, format!("Invalid ARN: {arn}")))?;
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    let arn = call.required("PolicySourceArn");
+    let parsed = crate::arn::parse(arn).ok_or_else(AwsError::invalid_arn_iam)?;
     // Only roles exist here; users and groups are unknown entities.
-    let name = parsed
+    let role = parsed
         .role_name()
         .filter(|_| parsed.account == call.account)
+        .and_then(|_| call.services.model.role_by_arn(arn))
         .ok_or_else(|| {
             // Guess: AWS's wording for a principal it cannot find.
             AwsError::new(
-                "NoSuchEntity",
-                404,
+                ErrorCode::NoSuchEntity,
                 format!("The entity {arn} cannot be found."),
             )
         })?;
-    let role = call
-        .model
-        .role(&call.account, name)
-        .filter(|r| r.arn() == arn)
-        .ok_or_else(|| no_such_role(name))?;
     let mut sources: Vec<Source> = role
         .inline_policies
         .iter()
-        .map(|(n, (document, policy))| Source::new(n.clone(), "role", policy.clone(), document))
+        .map(|(n, doc)| Source::new(n.clone(), "role", doc.policy.clone(), &doc.text))
         .collect();
-    sources.extend(input_policies(call, false)?);
+    sources.extend(input_policies(call)?);
     simulate(call, &sources)
 }

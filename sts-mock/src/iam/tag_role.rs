@@ -1,19 +1,13 @@
 //! `TagRole`: adds tags to a role or changes their values.
 
-use super::{check_new_tags, merge_tags, Call};
-use crate::query::AwsError;
+use crate::call::{Call, Reply};
 
-pub fn handle(call: &Call<'_>) -> Result<String, AwsError> {
-    let name = call.role_name()?;
-    let tags = call.tags("Tags");
-    if tags.is_empty() {
-        call.required("Tags")?;
-    }
-    let role = call.role(name)?;
-    check_new_tags(&role.tags, &tags, "Role")?;
-    call.model.update_role(&call.account, name, |r| {
-        merge_tags(&mut r.tags, &tags);
-        Ok(())
-    })?;
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    call.services.model.tag_role(
+        &call.account,
+        call.required("RoleName"),
+        &call.params.tags("Tags"),
+    )?;
     Ok(String::new())
 }

@@ -2,40 +2,35 @@
 //! presigned query) against the sealed session credentials this server issued, so only
 //! credentials from `AssumeRoleWithWebIdentity` (of this server or one sharing its secret) work.
 
-use std::time::SystemTime;
+use crate::call::{Call, Reply};
+use crate::error::{AwsError, ErrorCode};
+use crate::query::Xml;
+use crate::sigv4::{self, SigV4Error};
 
-use crate::credentials::CredentialSealer;
-use crate::query::{AwsError, Xml};
-use crate::sigv4::{self, SigV4Error, SignedRequest};
-
-pub const ACTION: &str = "GetCallerIdentity";
-
-fn from_sigv4(error: SigV4Error) -> AwsError {
-    AwsError::new(error.code(), error.status(), error.message())
-}
-
-pub fn handle(sealer: &CredentialSealer, request: &SignedRequest<'_>) -> Result<String, AwsError> {
+/// The handler.
+pub fn handle(call: &Call<'_>) -> Reply {
+    let services = call.services;
+    let now = services.clock.now();
     let opened = std::cell::RefCell::new(None);
-    let verified = sigv4::verify(request, SystemTime::now(), |access_key_id, token| {
+    let verified = sigv4::verify(&call.signed, now.into(), |access_key_id, token| {
         // Only temporary credentials exist here: anything else is an unknown key.
         let token = token.ok_or(SigV4Error::InvalidClientTokenId)?;
-        let session = sealer.open(access_key_id, token)?;
+        let session = services.credentials.open_at(access_key_id, token, now)?;
         let secret = session.secret_access_key.clone();
         *opened.borrow_mut() = Some(session);
         Ok(secret)
     })
-    .map_err(from_sigv4)?;
+    .map_err(AwsError::from)?;
     if verified.service != "sts" {
         // Guess: AWS's wording for credentials scoped to another service.
         return Err(AwsError::new(
-            "SignatureDoesNotMatch",
-            403,
+            ErrorCode::SignatureDoesNotMatch,
             "Credential should be scoped to correct service: 'sts'. ",
         ));
     }
     let session = opened
         .into_inner()
-        .ok_or_else(|| from_sigv4(SigV4Error::InvalidClientTokenId))?;
+        .ok_or_else(|| AwsError::from(SigV4Error::InvalidClientTokenId))?;
     let claims = session.claims;
     let mut xml = Xml::new();
     xml.leaf("Arn", &claims.assumed_role_arn)

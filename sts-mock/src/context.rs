@@ -1,0 +1,286 @@
+//! The one request-context builder: what AWS puts in the request context of a web-identity
+//! request, and the trust decision over it. `AssumeRoleWithWebIdentity`, `sts-mock explain`
+//! and every other place that asks "would STS let this token assume this role?" call
+//! [`web_identity`] and [`decide_trust`], so their answers agree by construction.
+//!
+//! Keys (IAM User Guide, "Available keys for AWS OIDC federation" and "IAM and AWS STS condition
+//! context keys"): `<provider>:aud` (the audience that matched a client ID), `<provider>:sub`,
+//! `<provider>:azp`, `<provider>:email`, `<provider>:amr` when the token has them;
+//! `aws:FederatedProvider`, `aws:CurrentTime`, `aws:EpochTime`, `aws:TokenIssueTime`,
+//! `aws:SourceIp`, `aws:SecureTransport`, `sts:RoleSessionName`; session tags from the
+//! `https://aws.amazon.com/tags` claim (`aws:RequestTag/*`, `aws:TagKeys`,
+//! `sts:TransitiveTagKeys`) and `sts:SourceIdentity` from `https://aws.amazon.com/source_identity`.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::error::{AwsError, ErrorCode};
+use crate::policy::{
+    evaluate_explained, Context, Decision, Explanation, Policy, Principal, PrincipalKind, Request,
+};
+use crate::time_format::iso8601;
+
+/// The claim carrying session tags.
+pub const TAGS_CLAIM: &str = "https://aws.amazon.com/tags";
+/// The claim carrying a source identity.
+pub const SOURCE_IDENTITY_CLAIM: &str = "https://aws.amazon.com/source_identity";
+
+/// What a web-identity request consists of, as STS reads it.
+#[derive(Debug, Clone)]
+pub struct WebIdentityRequest<'a> {
+    /// The provider's URL without scheme, the prefix of its keys: `token.dynatrace.com`.
+    pub provider: &'a str,
+    /// The provider's ARN, the federated principal.
+    pub provider_arn: &'a str,
+    /// The token's audience that matched one of the provider's client IDs.
+    pub audience: &'a str,
+    /// The token's claims.
+    pub claims: &'a Map<String, Value>,
+    /// `RoleSessionName`.
+    pub session_name: &'a str,
+    /// Where the request came from (absent offline).
+    pub source_ip: Option<IpAddr>,
+    /// The time of the request.
+    pub now: OffsetDateTime,
+}
+
+/// Session tags from the tags claim.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionTags {
+    /// `principal_tags`, in claim order.
+    pub tags: Vec<(String, String)>,
+    /// `transitive_tag_keys`.
+    pub transitive_keys: Vec<String>,
+}
+
+/// The request context of a web-identity request, and what it carries beyond keys.
+#[derive(Debug, Clone)]
+pub struct WebIdentityContext {
+    /// The condition keys.
+    pub context: Context,
+    /// The federated principal (the provider's ARN).
+    pub principal: Principal,
+    /// Session tags, when the token has the tags claim.
+    pub tags: Option<SessionTags>,
+    /// The source identity, when the token has the claim.
+    pub source_identity: Option<String>,
+}
+
+/// Builds the context STS builds for `request`. Fails only on a tags claim of the wrong shape
+/// (the answers STS gives for those).
+pub fn web_identity(request: &WebIdentityRequest<'_>) -> Result<WebIdentityContext, AwsError> {
+    let claims = request.claims;
+    let prefix = request.provider;
+    let mut context = Context::new();
+    context.insert(format!("{prefix}:aud"), request.audience);
+    // Guess: the other claims AWS documents as provider keys reach the context when present.
+    for claim in ["sub", "azp", "email"] {
+        if let Some(value) = claims.get(claim).and_then(Value::as_str) {
+            context.insert(format!("{prefix}:{claim}"), value);
+        }
+    }
+    match claims.get("amr") {
+        Some(Value::String(s)) => context.insert(format!("{prefix}:amr"), s.clone()),
+        Some(Value::Array(items)) => context.insert_multi(
+            format!("{prefix}:amr"),
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => {}
+    }
+    context.insert("aws:FederatedProvider", request.provider_arn);
+    context.insert("sts:RoleSessionName", request.session_name);
+    let now = iso8601(request.now);
+    context.insert("aws:CurrentTime", now.clone());
+    context.insert("aws:EpochTime", request.now.unix_timestamp().to_string());
+    context.insert("aws:TokenIssueTime", now);
+    if let Some(ip) = request.source_ip {
+        context.insert("aws:SourceIp", ip.to_string());
+    }
+    context.insert("aws:SecureTransport", "false");
+
+    let tags = session_tags(claims.get(TAGS_CLAIM))?;
+    if let Some(tags) = &tags {
+        for (key, value) in &tags.tags {
+            context.insert(format!("aws:RequestTag/{key}"), value.clone());
+        }
+        context.insert_multi(
+            "aws:TagKeys",
+            tags.tags.iter().map(|(k, _)| k.clone()).collect(),
+        );
+        context.insert_multi("sts:TransitiveTagKeys", tags.transitive_keys.clone());
+    }
+    let source_identity = claims
+        .get(SOURCE_IDENTITY_CLAIM)
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let Some(source_identity) = &source_identity {
+        context.insert("sts:SourceIdentity", source_identity.clone());
+    }
+    Ok(WebIdentityContext {
+        context,
+        principal: Principal {
+            kind: PrincipalKind::Federated,
+            id: request.provider_arn.to_string(),
+        },
+        tags,
+        source_identity,
+    })
+}
+
+/// How the trust policy answered.
+#[derive(Debug, Clone)]
+pub struct TrustDecision {
+    /// Allowed or not.
+    pub decision: Decision,
+    /// The action that was refused (`sts:TagSession`, `sts:SetSourceIdentity` or the assume
+    /// action itself), when refused.
+    pub refused_action: Option<String>,
+    /// The explanation of the deciding evaluation: the refused action's, or the assume
+    /// action's when everything was allowed.
+    pub explanation: Explanation,
+}
+
+impl TrustDecision {
+    /// Whether the role may be assumed.
+    pub fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+}
+
+/// Evaluates `trust_policy` for `request` as STS does: session tags need `sts:TagSession`, a
+/// source identity needs `sts:SetSourceIdentity`, and the assume needs `action`
+/// (`sts:AssumeRoleWithWebIdentity`); the first refusal decides.
+pub fn decide_trust(
+    trust_policy: &Policy,
+    request: &WebIdentityContext,
+    action: &str,
+) -> TrustDecision {
+    let mut actions: Vec<&str> = Vec::with_capacity(3);
+    if request.tags.is_some() {
+        actions.push("sts:TagSession");
+    }
+    if request.source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    actions.push(action);
+    let mut last = None;
+    for action in actions {
+        let (decision, explanation) = evaluate_explained(
+            &[trust_policy],
+            &Request {
+                principal: Some(&request.principal),
+                action,
+                resource: None,
+                context: &request.context,
+            },
+        );
+        if decision != Decision::Allow {
+            return TrustDecision {
+                decision,
+                refused_action: Some(action.to_string()),
+                explanation,
+            };
+        }
+        last = Some(explanation);
+    }
+    TrustDecision {
+        decision: Decision::Allow,
+        refused_action: None,
+        explanation: last.expect("at least the assume action is evaluated"),
+    }
+}
+
+/// Session tags from the `https://aws.amazon.com/tags` claim:
+/// `{"principal_tags": {"key": ["value"]}, "transitive_tag_keys": ["key"]}`.
+fn session_tags(claim: Option<&Value>) -> Result<Option<SessionTags>, AwsError> {
+    let Some(claim) = claim else {
+        return Ok(None);
+    };
+    // Guess: AWS's wording for a tags claim of the wrong shape.
+    let bad = || AwsError::invalid_token("The session tags in the web identity token are malformed");
+    let map = claim.as_object().ok_or_else(bad)?;
+    let mut tags: Vec<(String, String)> = Vec::new();
+    if let Some(principal_tags) = map.get("principal_tags") {
+        for (key, values) in principal_tags.as_object().ok_or_else(bad)? {
+            let value = match values {
+                Value::Array(items) if items.len() == 1 => items[0].as_str().ok_or_else(bad)?,
+                Value::String(s) => s.as_str(),
+                _ => return Err(bad()),
+            };
+            if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                // aws-recorded (STS).
+                return Err(AwsError::duplicate_tag_keys(ErrorCode::InvalidParameterValue));
+            }
+            tags.push((key.clone(), value.to_string()));
+        }
+    }
+    if tags.len() > 50 {
+        return Err(AwsError::validation(&[
+            "Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50".to_string(),
+        ]));
+    }
+    let transitive_keys: Vec<String> = match map.get("transitive_tag_keys") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(bad()),
+    };
+    if transitive_keys
+        .iter()
+        .any(|k| !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)))
+    {
+        // aws-recorded (STS).
+        return Err(AwsError::new(
+            ErrorCode::InvalidParameterValue,
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
+    Ok(Some(SessionTags {
+        tags,
+        transitive_keys,
+    }))
+}
+
+/// A context from IAM's simulation `ContextEntries` (`ContextKeyName`, `ContextKeyValues`,
+/// `ContextKeyType`): list types are multi-valued, the others take the first value.
+pub fn from_entries(entries: &[(String, Vec<String>, String)]) -> Context {
+    let mut context = Context::new();
+    for (name, values, kind) in entries {
+        if kind.ends_with("List") {
+            context.insert_multi(name.clone(), values.clone());
+        } else if let Some(v) = values.first() {
+            context.insert(name.clone(), v.clone());
+        }
+    }
+    context
+}
+
+/// Adds `KEY=VALUE` pairs over a context (a key given twice becomes multi-valued), as
+/// `sts-mock explain --context` does.
+pub fn override_pairs(context: &mut Context, pairs: &[(String, String)]) {
+    let mut explicit: Vec<(String, Vec<String>)> = Vec::new();
+    for (k, v) in pairs {
+        match explicit
+            .iter_mut()
+            .find(|(key, _)| key.eq_ignore_ascii_case(k))
+        {
+            Some((_, values)) => values.push(v.clone()),
+            None => explicit.push((k.clone(), vec![v.clone()])),
+        }
+    }
+    for (k, mut values) in explicit {
+        if values.len() == 1 {
+            context.insert(k, values.remove(0));
+        } else {
+            context.insert_multi(k, values);
+        }
+    }
+}
