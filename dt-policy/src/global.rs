@@ -117,9 +117,90 @@ pub(crate) fn expected(key: TimeKey) -> &'static str {
     }
 }
 
+/// Whether `now op value` holds for `key`; `Err` if the value is not of the key's form.
+/// A date and a time of day are compared in the value's own time zone: `global:date >
+/// "2022-05-03Z"` holds when it is already the 4th of May in UTC.
+pub(crate) fn holds(
+    key: TimeKey,
+    operator: Operator,
+    value: &str,
+    now: OffsetDateTime,
+) -> Result<bool, ()> {
+    use std::cmp::Ordering;
+    let ordering = match key {
+        TimeKey::WeekDay => {
+            let today = WEEK_DAYS[now
+                .to_offset(UtcOffset::UTC)
+                .weekday()
+                .number_days_from_monday() as usize];
+            if !WEEK_DAYS.iter().any(|d| d.eq_ignore_ascii_case(value)) {
+                return Err(());
+            }
+            return Ok(today.eq_ignore_ascii_case(value));
+        }
+        TimeKey::Date => {
+            let (date, zone) = parse_date(value).ok_or(())?;
+            now.to_offset(zone).date().cmp(&date)
+        }
+        TimeKey::DateTime => {
+            let at = OffsetDateTime::parse(value, &Rfc3339).map_err(|_| ())?;
+            now.cmp(&at)
+        }
+        TimeKey::TimeOfDay => {
+            let (time, zone) = parse_time_of_day(value).ok_or(())?;
+            now.to_offset(zone).time().cmp(&time)
+        }
+    };
+    Ok(match operator {
+        Operator::LessThan => ordering == Ordering::Less,
+        Operator::GreaterThan => ordering == Ordering::Greater,
+        _ => ordering == Ordering::Equal,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn documented_examples() {
+        // "In this example the policy grants access on the 4th of May 2022 in UTC time zone."
+        let may4 = datetime!(2022-05-04 12:00 UTC);
+        let may5 = datetime!(2022-05-05 00:30 UTC);
+        for (now, expected) in [(may4, true), (may5, false)] {
+            let after = holds(TimeKey::Date, Operator::GreaterThan, "2022-05-03Z", now).unwrap();
+            let before = holds(TimeKey::Date, Operator::LessThan, "2022-05-05Z", now).unwrap();
+            assert_eq!(after && before, expected, "{now}");
+        }
+        // 09:00+01:00 is 08:00 UTC.
+        let t =
+            |h, m| datetime!(2022-05-04 00:00 UTC).replace_time(Time::from_hms(h, m, 0).unwrap());
+        assert!(!holds(
+            TimeKey::TimeOfDay,
+            Operator::GreaterThan,
+            "09:00+01:00",
+            t(7, 59)
+        )
+        .unwrap());
+        assert!(holds(
+            TimeKey::TimeOfDay,
+            Operator::GreaterThan,
+            "09:00+01:00",
+            t(8, 1)
+        )
+        .unwrap());
+        assert!(holds(
+            TimeKey::DateTime,
+            Operator::GreaterThan,
+            "2022-05-03T05:00:00+01:00",
+            datetime!(2022-05-03 04:00:01 UTC)
+        )
+        .unwrap());
+        // 2022-05-04 was a Wednesday.
+        assert!(holds(TimeKey::WeekDay, Operator::Equals, "Wednesday", may4).unwrap());
+        assert!(holds(TimeKey::WeekDay, Operator::Equals, "Monday", may4) == Ok(false));
+    }
 
     #[test]
     fn values_need_zones() {

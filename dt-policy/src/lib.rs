@@ -1,11 +1,13 @@
-//! The Dynatrace IAM policy language as a pure engine: parse policy statements and
-//! boundaries into typed values that know where they were written, or say what was expected
-//! where. No I/O, no clock, no async.
+//! The Dynatrace IAM policy language as a pure engine: parse policy statements, bind them to a
+//! group with bind parameters and boundaries, and decide requests, with an explanation of
+//! every decision. No I/O, no clock, no async: text and a request in, a decision out.
 //!
-//! This is the Dynatrace side of the rig, next to the AWS policy engine of `sts-mock`.
+//! This is the Dynatrace side of the rig, next to the AWS policy engine of `sts-mock`: before
+//! the issuer mints a token for an AWS connection it asks whether the caller's groups may use
+//! `hyperscaler-authentication:aws:authenticate` and read the connection's settings object.
 //!
 //! ```
-//! use dt_policy::{parse, Effect};
+//! use dt_policy::{evaluate, evaluate_explained, parse, Bindings, Decision, Request};
 //!
 //! // The permissions the AWS Connector documentation lists (shared/sources/000).
 //! let policy = parse(
@@ -14,11 +16,16 @@
 //!          WHERE settings:schemaId = "builtin:hyperscaler-authentication.aws.connection";
 //!        ALLOW hyperscaler-authentication:aws:authenticate;"#,
 //! )?;
-//! assert_eq!(policy.statements().len(), 3);
-//! assert_eq!(policy.statements()[2].effect, Effect::Allow);
+//! let bound = policy.bind(&Bindings::new())?;
 //!
-//! let e = parse("ALLOW settings:objects:read\nALLOW settings:schemas:read;").unwrap_err();
-//! assert_eq!(e.to_string(), "expected `;` after statement, found `ALLOW` at 2:1");
+//! let authenticate = Request::new("hyperscaler-authentication:aws:authenticate");
+//! assert_eq!(evaluate(&[&bound], &authenticate), Decision::Allow);
+//!
+//! let read = Request::new("settings:objects:read")
+//!     .with("settings:schemaId", "builtin:hyperscaler-authentication.connections.aws");
+//! let why = evaluate_explained(&[&bound], &read);
+//! assert_eq!(why.decision, Decision::DefaultDeny);
+//! assert!(why.summary.starts_with("denied: no statement allows settings:objects:read"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -33,13 +40,40 @@
 //! `${global:userId}` / `${global:userGroup}` ("Policy global attributes"). `//` starts a
 //! comment. Keywords are case-insensitive. The grammar, as EBNF, opens the `parse` module's
 //! source.
+//!
+//! # Semantics
+//!
+//! - A statement matches a request when it names the permission exactly (there are no
+//!   permission wildcards) and all its conditions hold.
+//! - "A DENY statement always overrules an ALLOW statement"; with nothing matching, the
+//!   answer is a default deny. The deciding statement is picked in the order Dynatrace
+//!   documents: unconditional `DENY`, conditional `DENY`, unconditional `ALLOW`, conditional
+//!   `ALLOW`.
+//! - `IN`/`NOT IN`: equal to one / none of the values; `startsWith` tests a prefix; `MATCH`
+//!   tests `*` patterns, and is the only operator that tests a multi-valued attribute (true
+//!   when any value matches any pattern).
+//! - Guess: a condition on an attribute the request lacks never holds (for negated operators
+//!   too); values compare case-sensitively.
+//! - Boundaries restrict the `ALLOW` statements of the policies bound with them, per
+//!   permission, as [`Policy::bind_within`] describes.
+//!
+//! Role implication (e.g. that `environment:roles:manage-settings` also lets a user see the
+//! environment) is the environment service's business, not the language's: the engine
+//! answers for the permission asked.
 
 #![warn(missing_docs)]
 
+mod bind;
+mod catalog;
+mod eval;
+mod explain;
 mod global;
 mod parse;
 mod policy;
 
+pub use bind::{BindError, Bindings, BoundPolicy};
+pub use eval::{evaluate, AttributeValue, Decision, Outcome, Request};
+pub use explain::{evaluate_explained, ConditionTrace, Explanation, StatementRef, StatementTrace};
 pub use parse::{ParseError, MAX_BOUNDARY_CONDITIONS, MAX_STATEMENTS};
 pub use policy::{Boundary, Condition, Effect, Operator, Policy, Position, Statement, Value};
 
