@@ -309,7 +309,13 @@ pub(crate) fn statements(text: &str) -> Result<Vec<Statement>, ParseError> {
             // ends in `;`; dtiam's notes (timstewart-dynatrace/dtiam, docs/dev/API_BEHAVIORS.md)
             // report the API accepting `ALLOW settings:objects:read` without it.
             Tok::Eof => return Ok(statements),
-            _ => unreachable!("statement() ends at `;` or the end"),
+            // statement() stops only at `;` or the end; kept as an error, not a panic.
+            _ => {
+                return Err(ParseError::at(
+                    end.at,
+                    format!("expected `;` after statement, found {}", end.tok),
+                ))
+            }
         }
     }
 }
@@ -699,6 +705,14 @@ fn parse_value(content: &str, content_at: Position) -> Result<Value, ParseError>
         let part = match reference.split_once(':') {
             Some(("bindParam", name)) if is_param_name(name) => Part::BindParam(name.to_string()),
             Some(("global", name)) => match Global::from_name(name) {
+                // Guess: one `${global:userGroup}` per value. It stands for one value per
+                // group, so several in one value would multiply without bound.
+                Some(Global::UserGroup) if parts.contains(&Part::Global(Global::UserGroup)) => {
+                    return Err(ParseError::at(
+                        ref_at,
+                        "`${global:userGroup}` may appear only once in a value",
+                    ))
+                }
                 Some(g) => Part::Global(g),
                 None => {
                     return Err(ParseError::at(

@@ -262,6 +262,7 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("ALLOW a:b:c WHERE k:v = \"ab${bindParam:}\";", 1, 28, "unknown reference `${bindParam:}`"),
     ("ALLOW a:b:c WHERE k:v = \"${param:x}\";", 1, 26, "unknown reference `${param:x}`"),
     ("ALLOW a:b:c WHERE k:v = \"${global:tenant}\";", 1, 26, "unknown global attribute `${global:tenant}`"),
+    ("ALLOW a:b:c WHERE k:v = \"${global:userGroup}-${global:userGroup}\";", 1, 46, "`${global:userGroup}` may appear only once in a value"),
     ("ALLOW a:b:c WHERE k:v = \"x\" / y", 1, 29, "unexpected `/` (comments start with `//`)"),
     ("ALLOW a:b:c WHERE k:v ! \"x\";", 1, 23, "unexpected `!` (the operator is `!=`)"),
     ("ALLOW a:b:c WHERE k:v = \"x\" # no", 1, 29, "unexpected character `#`"),
