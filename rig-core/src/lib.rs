@@ -6,6 +6,8 @@
 //!   an in-process issuer and sts-mock and moves it, instead of sleeping.
 //! - [`http`]: the one HTTP server plumbing (accept loop, limits, graceful shutdown, the body
 //!   reader, 405 with `Allow`), so both servers meet clients the same way.
+//! - [`logging`]: the one logging setup (`--log-format text|json`, `RUST_LOG`, colour only on
+//!   a terminal).
 //!
 //! ```
 //! use rig_core::{Clock, ClockMode};
@@ -21,5 +23,6 @@
 
 mod clock;
 pub mod http;
+pub mod logging;
 
 pub use clock::{rfc3339, Clock, ClockChange, ClockError, ClockMode, ClockState};
