@@ -34,6 +34,9 @@ pub mod server;
 
 pub use keys::{KeyAlg, KeyError, KeySet, SigningKey};
 pub use mint::{Fault, MintError, MintRequest, MintedToken, Minter};
+/// The clock and the server limits an [`IssuerConfig`] takes, re-exported so a test needs no
+/// direct dependency on rig-core.
+pub use rig_core::{http::Limits, Clock};
 pub use server::{Issuer, IssuerConfig, StartError, DISCOVERY_PATH, JWKS_PATH, MINT_PATH};
 
 /// The real Dynatrace issuer: the default identity of minted tokens.
