@@ -57,16 +57,16 @@ struct ServeArgs {
 #[derive(Args)]
 struct MintArgs {
     /// Dynatrace tenant (aud = <tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector).
-    #[arg(long, default_value = issuer::mint::DEFAULT_TENANT)]
+    #[arg(long, default_value = issuer::DEFAULT_TENANT)]
     tenant: String,
     /// Dynatrace connection name (sub = dtid:connection/<connection>).
-    #[arg(long, default_value = issuer::mint::DEFAULT_CONNECTION)]
+    #[arg(long, default_value = issuer::DEFAULT_CONNECTION)]
     connection: String,
     /// Extra claims as a JSON object, merged over the profile's claims.
     #[arg(long)]
     claims: Option<String>,
     /// Lifetime in seconds.
-    #[arg(long, default_value_t = issuer::mint::DEFAULT_TTL_SECS)]
+    #[arg(long, default_value_t = issuer::DEFAULT_TTL_SECS)]
     ttl: i64,
     /// Make a deliberately bad token: expired, not-yet-valid, unknown-kid, foreign-key,
     /// bad-signature, alg-none, hs256-confusion, wrong-issuer.
@@ -191,8 +191,7 @@ fn keygen(args: KeygenArgs) -> Result<(), String> {
             args.kid
         ));
     }
-    let path =
-        issuer::keys::write_new_key(&args.keys, &args.kid, args.alg).map_err(|e| e.to_string())?;
+    let path = issuer::write_new_key(&args.keys, &args.kid, args.alg).map_err(|e| e.to_string())?;
     println!("{}", path.display());
     Ok(())
 }
