@@ -4,9 +4,14 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use issuer::{Fault, Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, Minter};
+use issuer::{Clock, Fault, Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, Minter};
+use rig_core::logging::{self, LogFormat};
+
+/// How long Ctrl-C waits for requests in progress before the process exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Parser)]
 #[command(
@@ -15,6 +20,10 @@ use issuer::{Fault, Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, Minter};
     about = "Local OIDC token issuer for testing web-identity federation into AWS"
 )]
 struct Cli {
+    /// Log line format on stderr: text (coloured only on a terminal) or json (one object per
+    /// line). The level comes from RUST_LOG (default info).
+    #[arg(long, global = true, env = "ISSUER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +52,15 @@ struct KeyArgs {
 }
 
 #[derive(Args)]
+struct ClockArgs {
+    /// The issuer's "now" for iat, nbf and exp: an RFC 3339 instant (frozen there, e.g.
+    /// 2026-11-23T05:00:00Z), +SECONDS or -SECONDS (real time shifted), or real.
+    // `-3600` is a value here, not a flag.
+    #[arg(long, env = "ISSUER_CLOCK", default_value = "real", value_parser = parse_clock, allow_hyphen_values = true)]
+    clock: Clock,
+}
+
+#[derive(Args)]
 struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "ISSUER_LISTEN", default_value = issuer::DEFAULT_LISTEN)]
@@ -50,6 +68,8 @@ struct ServeArgs {
     /// JWKS URL to advertise in discovery; default: this server's own JWKS.
     #[arg(long, env = "ISSUER_JWKS_URI")]
     jwks_uri: Option<String>,
+    #[command(flatten)]
+    clock_args: ClockArgs,
     #[command(flatten)]
     key_args: KeyArgs,
 }
@@ -76,6 +96,8 @@ struct MintArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
+    clock_args: ClockArgs,
+    #[command(flatten)]
     key_args: KeyArgs,
 }
 
@@ -100,6 +122,10 @@ fn parse_alg(s: &str) -> Result<KeyAlg, String> {
     }
 }
 
+fn parse_clock(s: &str) -> Result<Clock, String> {
+    s.parse().map_err(|e: rig_core::ClockError| e.to_string())
+}
+
 fn load_keys(args: &KeyArgs) -> Result<KeySet, String> {
     KeySet::load_dir(&args.keys, args.signing_key.as_deref()).map_err(|e| e.to_string())
 }
@@ -107,12 +133,9 @@ fn load_keys(args: &KeyArgs) -> Result<KeySet, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(e) = logging::init(cli.log_format, logging::DEFAULT_FILTER) {
+        eprintln!("issuer: cannot set up logging: {e}");
+    }
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Mint(args) => mint(args),
@@ -131,20 +154,33 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let keys = load_keys(&args.key_args)?;
     let mut config = IssuerConfig::new(keys)
         .listen(args.listen)
-        .issuer_url(args.key_args.issuer_url.clone());
+        .issuer_url(args.key_args.issuer_url.clone())
+        .clock(args.clock_args.clock);
     if let Some(uri) = args.jwks_uri {
         config = config.jwks_uri(uri);
     }
     let issuer = Issuer::start(config).await.map_err(|e| e.to_string())?;
     let signing = issuer.minter().keys().signing_key();
-    println!("issuer listening on {}", issuer.url());
-    println!("issuer URL (iss): {}", issuer.issuer_url());
-    println!("discovery: {}", issuer.discovery_url());
-    println!("jwks: {}", issuer.jwks_url());
-    println!("signing key: {} ({})", signing.kid(), signing.alg());
-    let _ = std::io::stdout().flush();
+    let banner = format!(
+        "issuer listening on {}\nissuer URL (iss): {}\ndiscovery: {}\njwks: {}\nsigning key: {} ({})\n",
+        issuer.url(),
+        issuer.issuer_url(),
+        issuer.discovery_url(),
+        issuer.jwks_url(),
+        signing.kid(),
+        signing.alg()
+    );
+    // A reader that stops after the first line (the URL) must not kill the server: println!
+    // would panic on the closed pipe.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     eprintln!("issuer: shutting down");
+    // Requests in progress finish; a client stalling its body cannot hold up the exit long.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, issuer.shutdown()).await;
     Ok(())
 }
 
@@ -166,6 +202,7 @@ fn mint(args: MintArgs) -> Result<(), String> {
         fault: args.fault,
     };
     let minted = Minter::new(args.key_args.issuer_url, keys)
+        .with_clock(args.clock_args.clock)
         .mint(&request)
         .map_err(|e| e.to_string())?;
     if args.json {
