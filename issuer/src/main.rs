@@ -1,8 +1,8 @@
 //! The `issuer` command: a thin CLI over the `issuer` library.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -32,7 +32,8 @@ struct Cli {
 enum Command {
     /// Serve OIDC discovery, the JWKS and POST /mint.
     Serve(ServeArgs),
-    /// Mint one token offline and print it (feeds AWS_WEB_IDENTITY_TOKEN_FILE).
+    /// Mint one token offline and print it, or write it with --out (exactly the token, no
+    /// newline unless stdout is a terminal: a ready AWS_WEB_IDENTITY_TOKEN_FILE).
     Mint(MintArgs),
     /// Generate a new signing key into the key directory.
     Keygen(KeygenArgs),
@@ -95,6 +96,9 @@ struct MintArgs {
     /// Print the JSON answer of /mint (token, header, claims) instead of the bare token.
     #[arg(long)]
     json: bool,
+    /// Write exactly the token to FILE (created or truncated, mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     #[command(flatten)]
     clock_args: ClockArgs,
     #[command(flatten)]
@@ -205,15 +209,49 @@ fn mint(args: MintArgs) -> Result<(), String> {
         .with_clock(args.clock_args.clock)
         .mint(&request)
         .map_err(|e| e.to_string())?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&minted).unwrap_or_default()
-        );
-    } else {
-        println!("{}", minted.token);
+    if let Some(path) = &args.out {
+        write_token_file(path, minted.token.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    Ok(())
+    let mut stdout = std::io::stdout().lock();
+    let printed = if args.json {
+        // Guess: with --out as well, the JSON answer still goes to stdout, so a script can
+        // keep the token in a file and read its claims in one run.
+        let json = serde_json::to_string_pretty(&minted).unwrap_or_default();
+        writeln!(stdout, "{json}")
+    } else if args.out.is_some() {
+        Ok(())
+    } else if stdout.is_terminal() {
+        writeln!(stdout, "{}", minted.token)
+    } else {
+        // Exactly the token: `mint > token` is a valid AWS_WEB_IDENTITY_TOKEN_FILE (SDKs send
+        // the file verbatim, so a trailing newline would be part of the token).
+        write!(stdout, "{}", minted.token)
+    };
+    printed
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("cannot write the token to stdout: {e}"))
+}
+
+/// Writes a credential: created with mode 0600 on Unix, or truncated and narrowed to 0600 if
+/// it exists, before the token is written into it.
+fn write_token_file(path: &Path, token: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        // The creation mode does not apply to a file that already exists.
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(token)?;
+    file.flush()
 }
 
 fn keygen(args: KeygenArgs) -> Result<(), String> {

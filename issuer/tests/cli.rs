@@ -1,5 +1,6 @@
-//! The `issuer` binary as a script uses it: `--clock` on `mint` and `serve`, and
-//! `--log-format` on stderr (JSON lines, and no colour escapes when stderr is a file).
+//! The `issuer` binary as a script uses it: `mint > token` and `mint --out token` write
+//! exactly the token (a token file is sent verbatim by the AWS SDKs), `--clock` on `mint` and
+//! `serve`, and `--log-format` on stderr (JSON lines, and no colour escapes in a file).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -33,6 +34,22 @@ fn mint(args: &[&str]) -> std::process::Output {
     output
 }
 
+/// A token as the SDKs want the file: three base64url parts and not one byte more.
+fn assert_exactly_a_token(bytes: &[u8]) -> String {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(
+        !bytes.iter().any(|b| b.is_ascii_whitespace()),
+        "whitespace in {text:?}"
+    );
+    let parts: Vec<&str> = text.split('.').collect();
+    assert_eq!(parts.len(), 3, "{text:?}");
+    for part in parts {
+        assert!(!part.is_empty(), "{text:?}");
+        assert!(URL_SAFE_NO_PAD.decode(part).is_ok(), "{text:?}");
+    }
+    text
+}
+
 /// Kills the child on drop so a failing test leaves no server behind.
 struct Running(Child);
 impl Drop for Running {
@@ -40,6 +57,70 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+#[test]
+fn mint_to_a_file_or_pipe_writes_exactly_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let redirected = dir.path().join("token");
+    // `issuer mint > token`
+    let status = Command::new(BIN)
+        .args(["mint", "--keys", KEYS_DIR, "--connection", "file"])
+        .stdout(std::fs::File::create(&redirected).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let token = assert_exactly_a_token(&std::fs::read(&redirected).unwrap());
+    assert_eq!(claims(&token)["sub"], "dtid:connection/file");
+
+    // `TOKEN=$(issuer mint)` and other pipes.
+    assert_exactly_a_token(&mint(&[]).stdout);
+
+    // --json still prints the JSON answer.
+    let answer: Value = serde_json::from_slice(&mint(&["--json"]).stdout).unwrap();
+    assert_exactly_a_token(answer["token"].as_str().unwrap().as_bytes());
+}
+
+#[test]
+fn mint_out_writes_exactly_the_token_to_a_private_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("token");
+    // An existing, longer, world-readable file is truncated and narrowed.
+    std::fs::write(&out, "x".repeat(4096)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let output = mint(&["--connection", "out", "--out", out.to_str().unwrap()]);
+    assert!(output.stdout.is_empty(), "{:?}", output.stdout);
+    let token = assert_exactly_a_token(&std::fs::read(&out).unwrap());
+    assert_eq!(claims(&token)["sub"], "dtid:connection/out");
+
+    let fresh = dir.path().join("fresh-token");
+    let answer: Value =
+        serde_json::from_slice(&mint(&["--json", "--out", fresh.to_str().unwrap()]).stdout)
+            .unwrap();
+    assert_eq!(
+        answer["token"].as_str().unwrap().as_bytes(),
+        std::fs::read(&fresh).unwrap()
+    );
+    #[cfg(unix)]
+    for path in [&out, &fresh] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+    }
+
+    // A file that cannot be written is an error, not a token on stdout.
+    let output = Command::new(BIN)
+        .args(["mint", "--keys", KEYS_DIR, "--out"])
+        .arg(dir.path().join("no/such/dir/token"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write"));
 }
 
 #[test]
