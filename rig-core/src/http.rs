@@ -250,7 +250,8 @@ pub fn method_not_allowed_message(path: &str, allowed: &[Method]) -> String {
 }
 
 /// A running server. Dropping it stops the server gracefully: it stops accepting at once,
-/// idle connections close, and requests in progress finish (bounded by the body timeout).
+/// idle connections close, and requests in progress finish (a stalled body within
+/// [`Limits::body_read_timeout`]); the handler's own work is not cut short.
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
@@ -651,9 +652,19 @@ mod tests {
             open.push(stream);
         }
         let mut fourth = TcpStream::connect(addr).await.unwrap();
-        let answer = read_to_close(&mut fourth, Duration::from_millis(500)).await;
+        // Well inside the 10 s header timeout: a queued connection would fail this.
+        let answer = read_to_close(&mut fourth, Duration::from_secs(2)).await;
         assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
         assert_eq!(header(&answer, "connection"), Some("close"));
+        // A flood: every one refused at once, none left waiting in the backlog.
+        let mut flood = Vec::new();
+        for _ in 0..50 {
+            flood.push(TcpStream::connect(addr).await.unwrap());
+        }
+        for mut stream in flood {
+            let answer = read_to_close(&mut stream, Duration::from_secs(2)).await;
+            assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+        }
 
         // Closing one frees its slot once the server sees the close.
         drop(open.pop());
