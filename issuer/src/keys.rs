@@ -23,6 +23,7 @@ pub enum KeyAlg {
 }
 
 impl KeyAlg {
+    /// The JOSE name: `RS256` or `ES256`.
     pub fn as_str(self) -> &'static str {
         match self {
             KeyAlg::Rs256 => "RS256",
@@ -37,33 +38,60 @@ impl fmt::Display for KeyAlg {
     }
 }
 
+/// Why keys could not be loaded, chosen or written; each message names the file or kid.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The key directory cannot be listed.
     #[error("cannot read key directory {path}: {source}")]
     ReadDir {
+        /// The directory.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
+    /// A key file cannot be read.
     #[error("cannot read key file {path}: {source}")]
     ReadFile {
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
+    /// A `*.pem` that is not a PKCS#8 RSA or P-256 private key.
     #[error("{path}: not a PKCS#8 PEM RSA or P-256 private key")]
-    Unsupported { path: PathBuf },
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+    },
+    /// No keys at all.
     #[error("key directory {0} holds no *.pem keys (make one with `issuer keygen`)")]
     Empty(PathBuf),
+    /// `--signing-key` names a kid the key set does not have.
     #[error("signing key `{wanted}` not found; available kids: {available}")]
-    UnknownSigningKey { wanted: String, available: String },
+    UnknownSigningKey {
+        /// The kid asked for.
+        wanted: String,
+        /// The kids there are, comma-separated.
+        available: String,
+    },
+    /// Two keys share a kid.
     #[error("duplicate kid `{0}`")]
     DuplicateKid(String),
+    /// A new key cannot be written.
     #[error("cannot write key file {path}: {source}")]
     Write {
+        /// The file or directory.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
+    /// `keygen` never overwrites a key.
     #[error("{path} already exists; refusing to overwrite a key")]
-    Exists { path: PathBuf },
+    Exists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// The key could not be generated.
     #[error("key generation failed: {0}")]
     Generate(String),
 }
@@ -150,12 +178,15 @@ impl SigningKey {
             .ok_or_else(|| KeyError::Generate("generated key did not parse".into()))
     }
 
+    /// The key id, published in the JWKS and named in token headers.
     pub fn kid(&self) -> &str {
         &self.kid
     }
+    /// The algorithm this key signs with.
     pub fn alg(&self) -> KeyAlg {
         self.alg
     }
+    /// The josekit signer, for signing tokens by hand.
     pub fn signer(&self) -> &dyn JwsSigner {
         self.signer.as_ref()
     }
@@ -169,7 +200,7 @@ impl SigningKey {
 }
 
 /// A PKCS#8 PEM private key of the given algorithm.
-pub fn generate_pem(alg: KeyAlg) -> Result<String, KeyError> {
+pub(crate) fn generate_pem(alg: KeyAlg) -> Result<String, KeyError> {
     match alg {
         KeyAlg::Rs256 => {
             let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
@@ -272,10 +303,12 @@ impl KeySet {
         KeySet::new(keys, signing_kid)
     }
 
+    /// The key that signs.
     pub fn signing_key(&self) -> &SigningKey {
         &self.keys[self.signing]
     }
 
+    /// Every published key, the signing key included.
     pub fn keys(&self) -> &[SigningKey] {
         &self.keys
     }

@@ -28,13 +28,25 @@
 //! # }
 //! ```
 
-pub mod keys;
-pub mod mint;
-pub mod server;
+#![warn(missing_docs)]
 
-pub use keys::{KeyAlg, KeyError, KeySet, SigningKey};
-pub use mint::{Fault, MintError, MintRequest, MintedToken, Minter};
-pub use server::{Issuer, IssuerConfig, StartError, DISCOVERY_PATH, JWKS_PATH, MINT_PATH};
+// The modules are private: the crate root is the whole public API, so internals can move
+// without breaking the tests and tools that use the issuer.
+mod keys;
+mod mint;
+mod server;
+
+pub use keys::{write_new_key, KeyAlg, KeyError, KeySet, SigningKey};
+pub use mint::{
+    Fault, MintError, MintRequest, MintedToken, Minter, DEFAULT_CONNECTION, DEFAULT_TENANT,
+    DEFAULT_TTL_SECS, MAX_TTL_SECS, WRONG_ISSUER,
+};
+/// The clock and the server limits an [`IssuerConfig`] takes, re-exported so a test needs no
+/// direct dependency on rig-core.
+pub use rig_core::{http::Limits, Clock};
+pub use server::{
+    Issuer, IssuerConfig, StartError, DISCOVERY_PATH, JWKS_PATH, MAX_BODY_BYTES, MINT_PATH,
+};
 
 /// The real Dynatrace issuer: the default identity of minted tokens.
 pub const DEFAULT_ISSUER_URL: &str = "https://token.dynatrace.com";

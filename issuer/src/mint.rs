@@ -1,13 +1,14 @@
 //! Minting: turns a [`MintRequest`] (the `POST /mint` body, also the `issuer mint` options)
 //! into a signed compact JWS, with the Dynatrace profile built in and deliberate faults for
-//! negative tests. Pure apart from the clock and randomness: no HTTP here.
+//! negative tests. Pure apart from the clock (the injected [`Clock`]) and randomness: no HTTP
+//! here.
 
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use josekit::jws::{JwsHeader, HS256};
+use rig_core::Clock;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -19,8 +20,9 @@ pub const DEFAULT_TTL_SECS: i64 = 300;
 /// Longest lifetime a caller may ask for (one week): long enough for any test, short enough to
 /// catch a unit mistake such as milliseconds.
 pub const MAX_TTL_SECS: i64 = 7 * 24 * 3600;
-/// The Dynatrace profile's default tenant and connection (the built-in default scenario).
+/// The Dynatrace profile's default tenant (the built-in default scenario).
 pub const DEFAULT_TENANT: &str = "abc12345";
+/// The Dynatrace profile's default connection (the built-in default scenario).
 pub const DEFAULT_CONNECTION: &str = "my-connection";
 /// The issuer a `wrong-issuer` token claims to come from.
 pub const WRONG_ISSUER: &str = "https://wrong-issuer.invalid";
@@ -69,6 +71,7 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Every fault, in the order the documentation lists them.
     pub const ALL: [Fault; 8] = [
         Fault::Expired,
         Fault::NotYetValid,
@@ -80,6 +83,7 @@ impl Fault {
         Fault::WrongIssuer,
     ];
 
+    /// The wire name (`expired`, `not-yet-valid`, ...), as in `/mint` bodies and `--fault`.
     pub fn as_str(self) -> &'static str {
         match self {
             Fault::Expired => "expired",
@@ -112,10 +116,13 @@ impl std::str::FromStr for Fault {
 pub struct MintedToken {
     /// The compact JWS.
     pub token: String,
+    /// The JOSE header (`alg`, `typ`, `kid`).
     pub header: Map<String, Value>,
+    /// The claims, as signed.
     pub claims: Map<String, Value>,
     /// `exp`, in seconds since the epoch.
     pub expires_at: i64,
+    /// The deliberate defect, if one was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
 }
@@ -123,42 +130,56 @@ pub struct MintedToken {
 /// Why a request cannot be minted: always the caller's mistake, worded to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MintError {
+    /// The request is wrong (a 400 on `/mint`); the message says what to change.
     #[error("{0}")]
     Invalid(String),
+    /// Signing failed: a fault of the issuer or its key, not of the request.
     #[error("signing failed: {0}")]
     Signing(String),
 }
 
-/// Mints tokens for one issuer identity from one key set.
+/// Mints tokens for one issuer identity from one key set, at the time its [`Clock`] tells.
 #[derive(Debug, Clone)]
 pub struct Minter {
     issuer_url: String,
     keys: KeySet,
+    clock: Clock,
 }
 
 impl Minter {
+    /// A minter for identity `issuer_url` (the `iss` claim), on real time.
     pub fn new(issuer_url: impl Into<String>, keys: KeySet) -> Minter {
         Minter {
             issuer_url: issuer_url.into(),
             keys,
+            clock: Clock::real(),
         }
     }
 
+    /// Reads time from `clock` (a shared handle: moving it moves the next token's `iat`).
+    pub fn with_clock(mut self, clock: Clock) -> Minter {
+        self.clock = clock;
+        self
+    }
+
+    /// The identity, `iss` of every token.
     pub fn issuer_url(&self) -> &str {
         &self.issuer_url
     }
 
+    /// The keys: the signing key and every published one.
     pub fn keys(&self) -> &KeySet {
         &self.keys
     }
 
-    /// Mints a token now.
+    /// The clock `iat`, `nbf` and `exp` are minted from.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Mints a token at the clock's "now".
     pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        self.mint_at(request, now)
+        self.mint_at(request, self.clock.unix())
     }
 
     /// Mints a token as if the time were `now` (seconds since the epoch).

@@ -1,18 +1,14 @@
-//! The issuer's HTTP server: discovery, JWKS and `POST /mint` over hyper. Starts on any
-//! address (port 0 picks a free one), answers at once, and stops when the [`Issuer`] is dropped.
+//! The issuer's HTTP server: discovery, JWKS and `POST /mint`, on rig-core's server plumbing
+//! (the limits, graceful shutdown and 405s both servers share). Starts on any address (port 0
+//! picks a free one), answers at once, and stops when the [`Issuer`] is dropped.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
-use hyper::service::service_fn;
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use openidconnect::core::{
     CoreClaimName, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
     CoreSubjectIdentifierType,
@@ -20,21 +16,24 @@ use openidconnect::core::{
 use openidconnect::{
     AuthUrl, EmptyAdditionalProviderMetadata, IssuerUrl, JsonWebKeySetUrl, ResponseTypes,
 };
+use rig_core::http::{self, Body, BodyError, Limits};
+use rig_core::Clock;
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::keys::{KeyAlg, KeySet};
-use crate::mint::{MintRequest, Minter};
+use crate::mint::{MintError, MintRequest, MintedToken, Minter};
 
 /// Where the JWKS is served (named in the discovery document).
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// Where the OIDC discovery document is served.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+/// Where tokens are minted (`POST`).
 pub const MINT_PATH: &str = "/mint";
-/// `/mint` bodies are small JSON objects; anything bigger is a mistake or abuse.
-const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Idle or slow clients are dropped after this long without a complete request head.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default bound on `/mint` bodies: they are small JSON objects, and a token larger than
+/// STS accepts (20,000 characters) needs far fewer claims than this; anything bigger is a
+/// mistake or abuse.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// How to run an issuer.
 #[derive(Debug, Clone)]
@@ -48,18 +47,30 @@ pub struct IssuerConfig {
     /// Use the local base URL (`http://127.0.0.1:PORT`) as the identity instead of `issuer_url`,
     /// for plain OIDC clients that discover the issuer at its own address.
     pub local_issuer_url: bool,
+    /// The published keys and the one that signs.
     pub keys: KeySet,
+    /// The clock `iat`, `nbf` and `exp` are read from; real time by default.
+    pub clock: Clock,
+    /// What the server tolerates from clients: body size ([`MAX_BODY_BYTES`] by default),
+    /// header and body timeouts, connections at once.
+    pub limits: Limits,
 }
 
+/// Why an issuer could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The listen address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address.
         addr: SocketAddr,
+        /// Why.
         source: std::io::Error,
     },
+    /// The identity is not a URL an OIDC client accepts (the URL, then why).
     #[error("invalid issuer URL `{0}`: {1}")]
     IssuerUrl(String, String),
+    /// The JWKS URI is not a valid URL (the URI, then why).
     #[error("invalid JWKS URI `{0}`: {1}")]
     JwksUri(String, String),
 }
@@ -73,12 +84,16 @@ impl IssuerConfig {
             jwks_uri: None,
             local_issuer_url: false,
             keys,
+            clock: Clock::real(),
+            limits: Limits::default().max_body_bytes(MAX_BODY_BYTES),
         }
     }
+    /// Listens on `addr` (port 0 picks a free port).
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
     }
+    /// Sets the identity (`iss`).
     pub fn issuer_url(mut self, url: impl Into<String>) -> Self {
         self.issuer_url = url.into();
         self
@@ -88,8 +103,20 @@ impl IssuerConfig {
         self.local_issuer_url = true;
         self
     }
+    /// Advertises `url` as the JWKS location in discovery.
     pub fn jwks_uri(mut self, url: impl Into<String>) -> Self {
         self.jwks_uri = Some(url.into());
+        self
+    }
+    /// Reads time from `clock`: pass a clone of a handle the test keeps (and shares with
+    /// sts-mock) to freeze or move the issuer's "now".
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// Sets the limits on what clients may send.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 }
@@ -98,6 +125,7 @@ struct State {
     minter: Minter,
     discovery: Bytes,
     jwks: Bytes,
+    limits: Limits,
 }
 
 /// A running issuer. Dropping it stops the server.
@@ -106,23 +134,18 @@ pub struct Issuer {
     jwks_url: String,
     addr: SocketAddr,
     state: Arc<State>,
-    shutdown: watch::Sender<bool>,
+    server: http::Server,
 }
 
 impl Issuer {
     /// Binds, builds the discovery document and JWKS once, and starts serving in the background.
     pub async fn start(config: IssuerConfig) -> Result<Issuer, StartError> {
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        let bind_error = |source| StartError::Bind {
             addr: config.listen,
             source,
-        })?;
+        };
+        let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let url = format!("http://{addr}");
         let jwks_url = config
             .jwks_uri
@@ -137,16 +160,20 @@ impl Issuer {
         let state = Arc::new(State {
             jwks: Bytes::from(config.keys.jwks().to_string()),
             discovery: Bytes::from(discovery),
-            minter: Minter::new(issuer_url, config.keys),
+            minter: Minter::new(issuer_url, config.keys).with_clock(config.clock),
+            limits: config.limits,
         });
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx));
+        let served = state.clone();
+        let server = http::serve(listener, config.limits, move |request, _peer| {
+            handle(served.clone(), request)
+        })
+        .map_err(bind_error)?;
         Ok(Issuer {
             url,
             jwks_url,
             addr,
             state,
-            shutdown,
+            server,
         })
     }
 
@@ -154,6 +181,7 @@ impl Issuer {
     pub fn url(&self) -> &str {
         &self.url
     }
+    /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -161,9 +189,11 @@ impl Issuer {
     pub fn issuer_url(&self) -> &str {
         self.state.minter.issuer_url()
     }
+    /// The JWKS URL advertised in discovery.
     pub fn jwks_url(&self) -> &str {
         &self.jwks_url
     }
+    /// The URL of the discovery document on this server.
     pub fn discovery_url(&self) -> String {
         format!("{}{DISCOVERY_PATH}", self.url)
     }
@@ -171,18 +201,18 @@ impl Issuer {
     pub fn minter(&self) -> &Minter {
         &self.state.minter
     }
+    /// The clock tokens are minted from (the handle given to [`IssuerConfig::clock`]).
+    pub fn clock(&self) -> &Clock {
+        self.state.minter.clock()
+    }
     /// Mints in-process, exactly as `POST /mint` would.
-    pub fn mint(
-        &self,
-        request: &MintRequest,
-    ) -> Result<crate::mint::MintedToken, crate::mint::MintError> {
+    pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
         self.state.minter.mint(request)
     }
-}
-
-impl Drop for Issuer {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
+    /// Stops accepting, lets requests in progress finish and returns once every connection
+    /// has closed (dropping the issuer does the same without waiting).
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 
@@ -229,46 +259,9 @@ fn discovery_document(
     Ok(serde_json::to_vec_pretty(&metadata).unwrap_or_default())
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    state: Arc<State>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(error) => {
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
-        };
-        let state = state.clone();
-        let mut conn_shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| handle(state.clone(), req));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = conn_shutdown.changed() => conn.as_mut().graceful_shutdown(),
-            }
-        });
-    }
-}
-
-async fn handle(
-    state: Arc<State>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
-    let response = match (req.method(), path.as_str()) {
+    match (req.method(), path.as_str()) {
         (&Method::GET, DISCOVERY_PATH) => json_bytes(StatusCode::OK, state.discovery.clone()),
         (&Method::GET, JWKS_PATH) => json_bytes(StatusCode::OK, state.jwks.clone()),
         (&Method::POST, MINT_PATH) => mint(&state, req).await,
@@ -281,48 +274,42 @@ async fn handle(
             "this test issuer has no interactive flow: mint tokens with POST /mint".into(),
         ),
         (_, DISCOVERY_PATH | JWKS_PATH | "/healthz" | "/authorize") => {
-            let mut response = error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("{path} answers GET only"),
-            );
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET"));
-            response
+            not_allowed(&path, &[Method::GET])
         }
-        (_, MINT_PATH) => {
-            let mut response = error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "/mint answers POST only".into(),
-            );
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("POST"));
-            response
-        }
+        (_, MINT_PATH) => not_allowed(&path, &[Method::POST]),
         _ => error(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no such endpoint: {path}"),
         ),
-    };
-    Ok(response)
+    }
 }
 
-async fn mint(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
-        Ok(body) => body.to_bytes(),
-        Err(_) => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request",
-                format!("request body larger than {MAX_BODY_BYTES} bytes"),
-            )
+fn not_allowed(path: &str, allowed: &[Method]) -> Response<Body> {
+    let message = http::method_not_allowed_message(path, allowed);
+    http::method_not_allowed(
+        allowed,
+        error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            message,
+        ),
+    )
+}
+
+async fn mint(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let body = match state.limits.read_body(req.into_body()).await {
+        Ok(body) => body,
+        Err(e) => {
+            // Guess: OAuth 2 has no error code for a request that arrives too slowly; a code
+            // of its own tells it apart from a malformed request.
+            let code = match e {
+                BodyError::TimedOut { .. } => "request_timeout",
+                BodyError::TooLarge { .. } | BodyError::Broken(_) => "invalid_request",
+            };
+            let mut response = error(e.status(), code, e.to_string());
+            http::close_connection(&mut response);
+            return response;
         }
     };
     // An empty body means "the defaults", like `issuer mint` with no options.
@@ -366,7 +353,7 @@ async fn mint(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
                 Bytes::from(serde_json::to_vec(&minted).unwrap_or_default()),
             )
         }
-        Err(crate::mint::MintError::Invalid(message)) => {
+        Err(MintError::Invalid(message)) => {
             error(StatusCode::BAD_REQUEST, "invalid_request", message)
         }
         Err(e) => error(
@@ -386,8 +373,8 @@ fn claim_text(value: Option<&serde_json::Value>) -> String {
     }
 }
 
-fn json_bytes(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body));
+fn json_bytes(status: StatusCode, body: Bytes) -> Response<Body> {
+    let mut response = Response::new(http::full(body));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -398,7 +385,7 @@ fn json_bytes(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
     response
 }
 
-fn error(status: StatusCode, code: &str, message: String) -> Response<Full<Bytes>> {
+fn error(status: StatusCode, code: &str, message: String) -> Response<Body> {
     let body = json!({ "error": code, "message": message }).to_string();
     json_bytes(status, Bytes::from(body))
 }

@@ -1,13 +1,17 @@
 //! The issuer's HTTP surface as a client sees it: discovery fields, the JWKS shape, `/mint`
-//! answers, and an exact 400 for every kind of bad body. Also the `issuer` CLI end to end.
+//! answers, an exact 400 for every kind of bad body, 408/413 that close the connection, and
+//! tokens minted from the injected clock. Also the `issuer` CLI end to end.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
-use issuer::{Issuer, IssuerConfig, KeySet};
+use issuer::{Clock, Issuer, IssuerConfig, KeySet, Limits};
 use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
 use openidconnect::{ClientId, IssuerUrl, JsonWebKeySetUrl, Nonce};
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const KEYS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../keys");
 
@@ -155,6 +159,12 @@ async fn oversized_bodies_wrong_methods_and_unknown_paths_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 413);
+    assert_eq!(response.headers()["connection"], "close");
+    let answer: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        answer,
+        json!({"error": "invalid_request", "message": "request body larger than 65536 bytes"})
+    );
 
     let response = client()
         .get(format!("{}/mint", issuer.url()))
@@ -163,6 +173,15 @@ async fn oversized_bodies_wrong_methods_and_unknown_paths_are_refused() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 405);
     assert_eq!(response.headers()["allow"], "POST");
+    let answer: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        answer,
+        json!({"error": "method_not_allowed", "message": "/mint answers POST only"})
+    );
+
+    let response = client().post(issuer.discovery_url()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "GET");
 
     let response = client()
         .get(format!("{}/nope", issuer.url()))
@@ -180,6 +199,107 @@ async fn dropping_the_issuer_stops_it() {
     drop(issuer);
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert!(client().get(&url).send().await.is_err());
+}
+
+/// Sends `request` on a raw connection and reads until the server closes it, failing if that
+/// takes longer than `within`: the answer as text.
+async fn exchange_until_closed(issuer: &Issuer, request: &[u8], within: Duration) -> String {
+    let mut stream = TcpStream::connect(issuer.addr()).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the issuer did not close the connection in time");
+    String::from_utf8(answer).unwrap()
+}
+
+fn split_answer(answer: &str) -> (String, Value) {
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    (
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}")),
+    )
+}
+
+#[tokio::test]
+async fn a_stalled_mint_body_gets_408_within_the_body_timeout_and_the_connection_closes() {
+    let keys = KeySet::load_dir(KEYS_DIR.as_ref(), None).unwrap();
+    let limits = Limits::default().body_read_timeout(Duration::from_millis(300));
+    let issuer = Issuer::start(IssuerConfig::new(keys).limits(limits))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // Content-Length 100, two bytes, then silence.
+    let answer = exchange_until_closed(
+        &issuer,
+        b"POST /mint HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{}",
+        Duration::from_secs(3),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let (head, body) = split_answer(&answer);
+    assert!(head.starts_with("http/1.1 408 "), "{answer}");
+    assert!(head.contains("\r\nconnection: close"), "{answer}");
+    assert!(
+        head.contains("\r\ncontent-type: application/json"),
+        "{answer}"
+    );
+    assert_eq!(
+        body,
+        json!({"error": "request_timeout", "message": "request body not received within 300ms"})
+    );
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_declared_oversized_body_gets_413_at_once_and_the_connection_closes() {
+    let issuer = dev_issuer().await;
+    let answer = exchange_until_closed(
+        &issuer,
+        b"POST /mint HTTP/1.1\r\nhost: x\r\ncontent-length: 65537\r\n\r\n{",
+        Duration::from_secs(3),
+    )
+    .await;
+    let (head, body) = split_answer(&answer);
+    assert!(head.starts_with("http/1.1 413 "), "{answer}");
+    assert!(head.contains("\r\nconnection: close"), "{answer}");
+    assert_eq!(body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn tokens_are_minted_from_the_shared_clock() {
+    let keys = KeySet::load_dir(KEYS_DIR.as_ref(), None).unwrap();
+    let clock: Clock = "2026-11-23T05:00:00Z".parse().unwrap();
+    let issuer = Issuer::start(IssuerConfig::new(keys).clock(clock.clone()))
+        .await
+        .unwrap();
+    let frozen = 1_795_410_000;
+
+    let (status, body) = post_mint(&issuer, r#"{"ttl": 120}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["claims"]["iat"], frozen);
+    assert_eq!(body["claims"]["nbf"], frozen);
+    assert_eq!(body["claims"]["exp"], frozen + 120);
+    assert_eq!(body["expires_at"], frozen + 120);
+
+    // Moving the test's handle moves the server's "now".
+    clock.advance(3600).unwrap();
+    let (_, body) = post_mint(&issuer, "").await;
+    assert_eq!(body["claims"]["iat"], frozen + 3600);
+    let in_process = issuer.mint(&Default::default()).unwrap();
+    assert_eq!(in_process.claims["iat"], frozen + 3600);
+
+    // The faults are relative to the same clock.
+    let (_, body) = post_mint(&issuer, r#"{"fault": "expired"}"#).await;
+    assert_eq!(body["claims"]["exp"], frozen + 3600 - 600);
+    let (_, body) = post_mint(&issuer, r#"{"fault": "not-yet-valid"}"#).await;
+    assert_eq!(body["claims"]["nbf"], frozen + 3600 + 3600);
 }
 
 /// Kills the child on drop so a failing test leaves no server behind.

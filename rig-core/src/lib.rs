@@ -4,6 +4,10 @@
 //! - [`Clock`]: the one clock every time-dependent check reads (token lifetimes, credential
 //!   expiry, `aws:CurrentTime`, SigV4's request-time window). A test shares one handle between
 //!   an in-process issuer and sts-mock and moves it, instead of sleeping.
+//! - [`http`]: the one HTTP server plumbing (accept loop, limits, graceful shutdown, the body
+//!   reader, 405 with `Allow`), so both servers meet clients the same way.
+//! - [`logging`]: the one logging setup (`--log-format text|json`, `RUST_LOG`, colour only on
+//!   a terminal).
 //!
 //! ```
 //! use rig_core::{Clock, ClockMode};
@@ -18,5 +22,7 @@
 #![warn(missing_docs)]
 
 mod clock;
+pub mod http;
+pub mod logging;
 
 pub use clock::{rfc3339, Clock, ClockChange, ClockError, ClockMode, ClockState};
