@@ -40,7 +40,11 @@ const fn sts(name: &'static str, handler: Handler, records_decision: bool) -> Ac
     }
 }
 
-const fn iam(name: &'static str, handler: fn(&Call<'_>) -> crate::call::Reply, mutates: bool) -> Action {
+const fn iam(
+    name: &'static str,
+    handler: fn(&Call<'_>) -> crate::call::Reply,
+    mutates: bool,
+) -> Action {
     Action {
         service: Service::Iam,
         name,
@@ -62,11 +66,31 @@ pub static ACTIONS: &[Action] = &[
         Handler::Sync(sts::get_caller_identity::handle),
         false,
     ),
-    iam("CreateOpenIDConnectProvider", iam::create_open_id_connect_provider::handle, true),
-    iam("GetOpenIDConnectProvider", iam::get_open_id_connect_provider::handle, false),
-    iam("ListOpenIDConnectProviders", iam::list_open_id_connect_providers::handle, false),
-    iam("DeleteOpenIDConnectProvider", iam::delete_open_id_connect_provider::handle, true),
-    iam("AddClientIDToOpenIDConnectProvider", iam::add_client_id_to_open_id_connect_provider::handle, true),
+    iam(
+        "CreateOpenIDConnectProvider",
+        iam::create_open_id_connect_provider::handle,
+        true,
+    ),
+    iam(
+        "GetOpenIDConnectProvider",
+        iam::get_open_id_connect_provider::handle,
+        false,
+    ),
+    iam(
+        "ListOpenIDConnectProviders",
+        iam::list_open_id_connect_providers::handle,
+        false,
+    ),
+    iam(
+        "DeleteOpenIDConnectProvider",
+        iam::delete_open_id_connect_provider::handle,
+        true,
+    ),
+    iam(
+        "AddClientIDToOpenIDConnectProvider",
+        iam::add_client_id_to_open_id_connect_provider::handle,
+        true,
+    ),
     iam(
         "RemoveClientIDFromOpenIDConnectProvider",
         iam::remove_client_id_from_open_id_connect_provider::handle,
@@ -77,21 +101,37 @@ pub static ACTIONS: &[Action] = &[
         iam::update_open_id_connect_provider_thumbprint::handle,
         true,
     ),
-    iam("TagOpenIDConnectProvider", iam::tag_open_id_connect_provider::handle, true),
+    iam(
+        "TagOpenIDConnectProvider",
+        iam::tag_open_id_connect_provider::handle,
+        true,
+    ),
     iam("CreateRole", iam::create_role::handle, true),
     iam("GetRole", iam::get_role::handle, false),
     iam("ListRoles", iam::list_roles::handle, false),
     iam("UpdateRole", iam::update_role::handle, true),
     iam("DeleteRole", iam::delete_role::handle, true),
-    iam("UpdateAssumeRolePolicy", iam::update_assume_role_policy::handle, true),
+    iam(
+        "UpdateAssumeRolePolicy",
+        iam::update_assume_role_policy::handle,
+        true,
+    ),
     iam("TagRole", iam::tag_role::handle, true),
     iam("UntagRole", iam::untag_role::handle, true),
     iam("PutRolePolicy", iam::put_role_policy::handle, true),
     iam("GetRolePolicy", iam::get_role_policy::handle, false),
     iam("ListRolePolicies", iam::list_role_policies::handle, false),
     iam("DeleteRolePolicy", iam::delete_role_policy::handle, true),
-    iam("SimulatePrincipalPolicy", iam::simulate_principal_policy::handle, false),
-    iam("SimulateCustomPolicy", iam::simulate_custom_policy::handle, false),
+    iam(
+        "SimulatePrincipalPolicy",
+        iam::simulate_principal_policy::handle,
+        false,
+    ),
+    iam(
+        "SimulateCustomPolicy",
+        iam::simulate_custom_policy::handle,
+        false,
+    ),
 ];
 
 /// The action called `name` and its operation's model.
@@ -113,7 +153,12 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn error(error: &AwsError, service: Service, request_id: &str, reason: Option<String>) -> Answer {
+    fn error(
+        error: &AwsError,
+        service: Service,
+        request_id: &str,
+        reason: Option<String>,
+    ) -> Answer {
         Answer {
             status: error.status(),
             body: error.document(service.namespace(), request_id),
@@ -166,10 +211,9 @@ pub async fn dispatch(
     };
     let attempt = call.into_attempt();
     let reason = match (&result, &attempt) {
-        (Err(e), a) if e.code == ErrorCode::AccessDenied && a.explanation.is_some() => a
-            .explanation
-            .as_ref()
-            .map(|x| x.summary()),
+        (Err(e), a) if e.code == ErrorCode::AccessDenied && a.explanation.is_some() => {
+            a.explanation.as_ref().map(|x| x.summary())
+        }
         (Err(e), a) => Some(match &a.detail {
             Some(detail) => format!("{}: {} ({detail})", e.code, e.message),
             None => format!("{}: {}", e.code, e.message),
@@ -193,10 +237,12 @@ pub async fn dispatch(
                     message: e.message.clone(),
                 },
             },
-            reason: reason.clone().unwrap_or_else(|| match &attempt.explanation {
-                Some(x) => x.summary(),
-                None => "allowed".to_string(),
-            }),
+            reason: reason
+                .clone()
+                .unwrap_or_else(|| match &attempt.explanation {
+                    Some(x) => x.summary(),
+                    None => "allowed".to_string(),
+                }),
             explanation: attempt.explanation,
         });
     }

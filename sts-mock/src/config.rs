@@ -144,8 +144,7 @@ impl Setup {
         let default_account = raw
             .default_account
             .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
-        check_account_id(&default_account)
-            .map_err(|e| err("default_account".into(), e.message))?;
+        check_account_id(&default_account).map_err(|e| err("default_account".into(), e.message))?;
 
         let mut oidc_endpoints = Vec::new();
         let mut issuers = HashSet::new();

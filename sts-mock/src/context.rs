@@ -203,7 +203,8 @@ fn session_tags(claim: Option<&Value>) -> Result<Option<SessionTags>, AwsError> 
         return Ok(None);
     };
     // Guess: AWS's wording for a tags claim of the wrong shape.
-    let bad = || AwsError::invalid_token("The session tags in the web identity token are malformed");
+    let bad =
+        || AwsError::invalid_token("The session tags in the web identity token are malformed");
     let map = claim.as_object().ok_or_else(bad)?;
     let mut tags: Vec<(String, String)> = Vec::new();
     if let Some(principal_tags) = map.get("principal_tags") {
@@ -215,7 +216,9 @@ fn session_tags(claim: Option<&Value>) -> Result<Option<SessionTags>, AwsError> 
             };
             if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
                 // aws-recorded (STS).
-                return Err(AwsError::duplicate_tag_keys(ErrorCode::InvalidParameterValue));
+                return Err(AwsError::duplicate_tag_keys(
+                    ErrorCode::InvalidParameterValue,
+                ));
             }
             tags.push((key.clone(), value.to_string()));
         }

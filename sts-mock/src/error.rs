@@ -220,8 +220,14 @@ mod tests {
         assert_eq!(ErrorCode::IDPRejectedClaim.status(), 403);
         assert!(!ErrorCode::ServiceFailure.sender_fault());
         assert!(ErrorCode::InvalidIdentityToken.sender_fault());
-        assert_eq!(ErrorCode::ExpiredTokenException.as_str(), "ExpiredTokenException");
-        assert_eq!(ErrorCode::IDPCommunicationError.as_str(), "IDPCommunicationError");
+        assert_eq!(
+            ErrorCode::ExpiredTokenException.as_str(),
+            "ExpiredTokenException"
+        );
+        assert_eq!(
+            ErrorCode::IDPCommunicationError.as_str(),
+            "IDPCommunicationError"
+        );
     }
 
     #[test]

@@ -66,7 +66,10 @@ pub fn explain(trust_policy: &str, input: &ExplainInput) -> Result<ExplainOutput
         .action
         .clone()
         .unwrap_or_else(|| "sts:AssumeRoleWithWebIdentity".to_string());
-    let session_name = input.session_name.as_deref().unwrap_or(DEFAULT_SESSION_NAME);
+    let session_name = input
+        .session_name
+        .as_deref()
+        .unwrap_or(DEFAULT_SESSION_NAME);
 
     let Some(token) = &input.token else {
         // No token: the context is exactly the pairs given.

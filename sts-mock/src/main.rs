@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use rig_core::logging::{self, LogFormat};
 use sts_mock::config::Setup;
 use sts_mock::model::Snapshot;
 use sts_mock::policy::Decision;
@@ -17,6 +18,10 @@ use sts_mock::{Clock, Model, StsMock, StsMockConfig};
     about = "AWS STS emulator that verifies web-identity tokens and enforces IAM trust policies"
 )]
 struct Cli {
+    /// Log lines as text (coloured only on a terminal) or as one JSON object per line; the
+    /// level comes from RUST_LOG (default info).
+    #[arg(long, global = true, env = "STS_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,19 +87,33 @@ struct ServeArgs {
     state: Option<std::path::PathBuf>,
     /// The clock: an RFC 3339 instant (frozen there), +SECONDS or -SECONDS (offset from real
     /// time), or `real`.
-    #[arg(long, env = "STS_MOCK_CLOCK", value_name = "WHEN", default_value = "real")]
+    #[arg(
+        long,
+        env = "STS_MOCK_CLOCK",
+        value_name = "WHEN",
+        default_value = "real"
+    )]
     clock: Clock,
+}
+
+/// Prints a line on stdout without panicking when stdout is closed (a reader that stopped
+/// after the banner must not kill the server).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*);
+        let _ = out.flush();
+    }};
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(e) = logging::init(cli.log_format, logging::DEFAULT_FILTER) {
+        eprintln!("sts-mock: cannot set up logging: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Explain(args) => return explain(args),
@@ -133,12 +152,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let model: Model = match restored {
         Some(model) => {
-            println!("state: loaded from {}", args.state.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+            say!(
+                "state: loaded from {}",
+                args.state
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
             model
         }
         None => {
             let model = setup.build_model(&setup_name).map_err(|e| e.to_string())?;
-            println!("setup: {setup_name}");
+            say!("setup: {setup_name}");
             model
         }
     };
@@ -159,15 +184,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     endpoints.extend(args.oidc_endpoints.iter().cloned());
     config.oidc_endpoints = endpoints.clone();
     config.secret = args.secret.map(String::into_bytes);
-    let sts = StsMock::start(config)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    println!("sts-mock listening on {}", sts.url());
+    let sts = StsMock::start(config).await.map_err(|e| e.to_string())?;
+    say!("sts-mock listening on {}", sts.url());
     for (issuer, base) in &endpoints {
-        println!("oidc endpoint: {issuer} -> {base}");
+        say!("oidc endpoint: {issuer} -> {base}");
     }
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     eprintln!("sts-mock: shutting down");
+    // Requests in progress finish; a client stalling its body cannot hold up the exit long.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), sts.shutdown()).await;
     Ok(())
 }
 

@@ -447,7 +447,11 @@ impl KeyStore {
 /// provider URLs are https, so no token of an `http://` issuer can ever be accepted) and the
 /// base a plain `http://` URL (sts-mock has no TLS client).
 pub fn check_endpoint(issuer: &str, base: &str) -> Result<(), String> {
-    let host_of = |url: &str| url::Url::parse(url).ok().filter(|u| u.host_str().is_some_and(|h| !h.is_empty()));
+    let host_of = |url: &str| {
+        url::Url::parse(url)
+            .ok()
+            .filter(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+    };
     match host_of(issuer) {
         Some(u) if u.scheme() == "https" => {}
         Some(_) => {
@@ -500,7 +504,9 @@ mod tests {
         let p = URL_SAFE_NO_PAD.encode(r#"{"iss":"x"}"#);
         let s = URL_SAFE_NO_PAD.encode(b"sig");
         let reason = |t: &str| decode(t).unwrap_err().to_string();
-        assert!(reason(&format!("{h}.{p}.{s}\n")).contains("trailing whitespace after the signature"));
+        assert!(
+            reason(&format!("{h}.{p}.{s}\n")).contains("trailing whitespace after the signature")
+        );
         assert!(reason(&format!("{h}.{p}")).contains("2 segments, a JWS has 3"));
         assert!(reason("abc").contains("1 segment, a JWS has 3"));
         assert!(reason(&format!("{h}.{p}.{s}.a.b")).contains("JWE"));
@@ -527,7 +533,11 @@ mod tests {
         assert_eq!(base, "http://127.0.0.1:9400");
         assert_eq!(
             store
-                .location(iss, base, "https://token.dynatrace.com/.well-known/jwks.json")
+                .location(
+                    iss,
+                    base,
+                    "https://token.dynatrace.com/.well-known/jwks.json"
+                )
                 .unwrap(),
             "http://127.0.0.1:9400/.well-known/jwks.json"
         );

@@ -5,21 +5,14 @@
 //! Abuse limits: request bodies are bounded, clients that do not send a request head in time
 //! are dropped, and every error becomes an AWS error document, never a panic or a 500.
 
-use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE};
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use rig_core::http::{self, Body, BodyError, Limits, Method, Request, Response, StatusCode};
 use rig_core::Clock;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::credentials::CredentialSealer;
 use crate::decisions::Decisions;
@@ -38,9 +31,6 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9401";
 /// each service then checks its own limits (STS's and IAM's member lengths, IAM's quotas) and
 /// answers them as AWS does. Guess: AWS's front end has a bound of its own, undocumented.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// A whole request (body included) must arrive within this.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The header that carries a short reason on denials (AWS clients ignore unknown headers).
 pub const REASON_HEADER: &str = "x-sts-mock-reason";
 
@@ -61,6 +51,8 @@ pub struct StsMockConfig {
     pub state_file: Option<StateFile>,
     /// The one clock (shared with an in-process issuer in tests).
     pub clock: Clock,
+    /// The HTTP limits (body size, timeouts, connections), shared plumbing with the issuer.
+    pub limits: Limits,
 }
 
 impl Default for StsMockConfig {
@@ -73,6 +65,7 @@ impl Default for StsMockConfig {
             default_account: crate::model::DEFAULT_ACCOUNT.to_string(),
             state_file: None,
             clock: Clock::real(),
+            limits: Limits::default().max_body_bytes(MAX_BODY_BYTES),
         }
     }
 }
@@ -105,29 +98,46 @@ impl StsMockConfig {
     }
 }
 
+/// Why sts-mock could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The state file could not be written.
+    #[error("{0}")]
+    State(#[from] crate::state::StateError),
+}
+
 /// A running sts-mock. Dropping it stops the server.
 pub struct StsMock {
     url: String,
     addr: SocketAddr,
     services: Arc<Services>,
-    shutdown: watch::Sender<bool>,
+    server: http::Server,
 }
 
 impl StsMock {
     /// Binds and starts serving in the background.
-    pub async fn start(config: StsMockConfig) -> std::io::Result<StsMock> {
-        let listener = TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
+    pub async fn start(config: StsMockConfig) -> Result<StsMock, StartError> {
+        let bind = |source| StartError::Bind {
+            addr: config.listen,
+            source,
+        };
+        let listener = TcpListener::bind(config.listen).await.map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
         let credentials = match &config.secret {
             Some(secret) => CredentialSealer::new(secret),
             None => CredentialSealer::random(),
         };
         config.model.use_clock(config.clock.clone());
         if let Some(file) = config.state_file {
-            config
-                .model
-                .persist_to(file)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            config.model.persist_to(file)?;
         }
         let services = Arc::new(Services {
             model: config.model,
@@ -137,13 +147,18 @@ impl StsMock {
             decisions: Decisions::default(),
             default_account: config.default_account,
         });
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, services.clone(), shutdown_rx));
+        let limits = config.limits;
+        let shared = services.clone();
+        let server = http::serve(listener, limits, move |request, peer| {
+            let services = shared.clone();
+            async move { handle(&services, limits, peer.ip(), request).await }
+        })
+        .map_err(bind)?;
         Ok(StsMock {
             url: format!("http://{addr}"),
             addr,
             services,
-            shutdown,
+            server,
         })
     }
 
@@ -173,75 +188,48 @@ impl StsMock {
     }
 }
 
-impl Drop for StsMock {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    services: Arc<Services>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(error) => {
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
-        };
-        let services = services.clone();
-        let mut conn_shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| handle(services.clone(), peer.ip(), req));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = conn_shutdown.changed() => conn.as_mut().graceful_shutdown(),
-            }
-        });
+impl StsMock {
+    /// Stops accepting and waits for requests in progress (dropping stops without waiting).
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 
 async fn handle(
-    services: Arc<Services>,
+    services: &Services,
+    limits: Limits,
     peer: IpAddr,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let path = req.uri().path().to_string();
     if let Some(own) = path.strip_prefix("/_sts-mock/") {
-        return Ok(own_endpoint(&services, own, req.method()));
+        return own_endpoint(services, own, req.method());
     }
     let (parts, body) = req.into_parts();
     let mut params = Params::parse(parts.uri.query().unwrap_or("").as_bytes());
-    let body = match tokio::time::timeout(
-        BODY_READ_TIMEOUT,
-        Limited::new(body, MAX_BODY_BYTES).collect(),
-    )
-    .await
-    {
-        Ok(Ok(body)) => body.to_bytes(),
-        Ok(Err(_)) => {
-            let error = AwsError::new(
-                ErrorCode::RequestEntityTooLarge,
-                format!("Request body must not exceed {MAX_BODY_BYTES} bytes"),
-            );
-            return Ok(closing(error_response(&error, &request_id)));
-        }
-        Err(_) => {
-            let error = AwsError::new(ErrorCode::RequestTimeout, "Request body not received in time");
-            return Ok(closing(error_response(&error, &request_id)));
+    let body = match limits.read_body(body).await {
+        Ok(body) => body,
+        Err(e) => {
+            let (code, message) = match &e {
+                BodyError::TooLarge { limit } => (
+                    ErrorCode::RequestEntityTooLarge,
+                    format!("Request body must not exceed {limit} bytes"),
+                ),
+                BodyError::TimedOut { .. } => (
+                    ErrorCode::RequestTimeout,
+                    "Request body not received in time".to_string(),
+                ),
+                // Guess: a body that breaks off is answered like an oversized one, as AWS's
+                // front end does not document either.
+                BodyError::Broken(reason) => (
+                    ErrorCode::RequestTimeout,
+                    format!("Request body could not be read: {reason}"),
+                ),
+            };
+            let mut response = error_response(&AwsError::new(code, message), &request_id);
+            http::close_connection(&mut response);
+            return response;
         }
     };
     if parts.method == Method::POST {
@@ -253,7 +241,7 @@ async fn handle(
         headers: &parts.headers,
         body: &body,
     };
-    let answer = crate::action::dispatch(&services, &params, signed, peer, &request_id).await;
+    let answer = crate::action::dispatch(services, &params, signed, peer, &request_id).await;
     let mut response = xml_response(
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST),
         answer.body,
@@ -262,17 +250,10 @@ async fn handle(
     if let Some(reason) = answer.reason {
         set_reason(&mut response, &reason);
     }
-    Ok(response)
-}
-
-fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
-    response
-        .headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }
 
-fn own_endpoint(services: &Services, path: &str, method: &Method) -> Response<Full<Bytes>> {
+fn own_endpoint(services: &Services, path: &str, method: &Method) -> Response<Body> {
     let (status, body) = match (method, path) {
         (&Method::GET, "decisions") => (
             StatusCode::OK,
@@ -288,21 +269,19 @@ fn own_endpoint(services: &Services, path: &str, method: &Method) -> Response<Fu
             serde_json::json!({ "error": format!("no such endpoint: /_sts-mock/{path}") }),
         ),
     };
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    let mut response = Response::new(http::full(body.to_string()));
     *response.status_mut() = status;
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET"));
+        response = http::method_not_allowed(&[Method::GET], response);
     }
     response
 }
 
-fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response<Body> {
+    let mut response = Response::new(http::full(body));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -313,7 +292,7 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response<
     response
 }
 
-fn error_response(error: &AwsError, request_id: &str) -> Response<Full<Bytes>> {
+fn error_response(error: &AwsError, request_id: &str) -> Response<Body> {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     xml_response(
         status,
@@ -323,7 +302,7 @@ fn error_response(error: &AwsError, request_id: &str) -> Response<Full<Bytes>> {
 }
 
 /// The short reason header: visible ASCII only, at most 512 characters.
-fn set_reason(response: &mut Response<Full<Bytes>>, reason: &str) {
+fn set_reason(response: &mut Response<Body>, reason: &str) {
     let printable: String = reason
         .chars()
         .map(|c| {

@@ -314,7 +314,14 @@ fn check_member(
                     required: false,
                     shape: list.member,
                 };
-                check_value(&element, params, index, &element_wire, &element_path, failures);
+                check_value(
+                    &element,
+                    params,
+                    index,
+                    &element_wire,
+                    &element_path,
+                    failures,
+                );
             }
         }
         _ => {
@@ -360,11 +367,9 @@ fn check_value(
             match text.trim().parse::<i64>() {
                 // Guess: AWS's Query deserialiser refuses a non-integer for an integer member;
                 // its wording is not documented.
-                Err(_) => failures.push(failure(
-                    Shown::Text(text),
-                    path,
-                    "Member must be a number",
-                )),
+                Err(_) => {
+                    failures.push(failure(Shown::Text(text), path, "Member must be a number"))
+                }
                 Ok(n) => {
                     if let Some(min) = s.min.filter(|min| n < *min) {
                         failures.push(failure(
@@ -653,9 +658,14 @@ mod tests {
 
     #[test]
     fn lists_too_long_and_numbers() {
-        let many: String = (1..=51).map(|i| format!("&TagKeys.member.{i}=k{i}")).collect();
+        let many: String = (1..=51)
+            .map(|i| format!("&TagKeys.member.{i}=k{i}"))
+            .collect();
         let e = check(Service::Iam, "UntagRole", &format!("RoleName=r{many}")).unwrap_err();
-        assert!(e.starts_with("1 validation error detected: Value '[k1, k2, k3"), "{e}");
+        assert!(
+            e.starts_with("1 validation error detected: Value '[k1, k2, k3"),
+            "{e}"
+        );
         assert!(e.ends_with("k51]' at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50"), "{e}");
         let e = check(
             Service::Sts,

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-
 /// The marker every state file starts with, so a foreign JSON file is never taken for ours.
 pub const FORMAT: &str = "sts-mock-state";
 /// The layout version; bumped when the snapshot's shape changes incompatibly.

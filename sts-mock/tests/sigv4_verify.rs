@@ -709,7 +709,10 @@ fn signed_header_missing_from_request_is_incomplete_signature() {
 fn bad_date_is_incomplete_signature() {
     let mut r = post_with_token();
     set_header(&mut r, "x-amz-date", "2024-05-06T07:08:09Z");
-    assert_eq!(r.verify().unwrap_err().code().as_str(), "IncompleteSignature");
+    assert_eq!(
+        r.verify().unwrap_err().code().as_str(),
+        "IncompleteSignature"
+    );
 }
 
 #[test]
@@ -748,7 +751,10 @@ fn both_header_and_query_signature_is_refused() {
     let mut r = presigned_get(Some(TOKEN), KEY);
     let auth = post_with_token().headers["authorization"].clone();
     r.headers.insert("authorization", auth);
-    assert_eq!(r.verify().unwrap_err().code().as_str(), "IncompleteSignature");
+    assert_eq!(
+        r.verify().unwrap_err().code().as_str(),
+        "IncompleteSignature"
+    );
 }
 
 // --- access_key_id_of ------------------------------------------------------------------------

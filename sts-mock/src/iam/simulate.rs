@@ -88,8 +88,7 @@ pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Reply {
             let name = call.get(&format!("{prefix}.ContextKeyName"))?;
             Some((
                 name.to_string(),
-                call.params
-                    .list(&format!("{prefix}.ContextKeyValues"), ""),
+                call.params.list(&format!("{prefix}.ContextKeyValues"), ""),
                 call.get(&format!("{prefix}.ContextKeyType"))
                     .unwrap_or("string")
                     .to_string(),

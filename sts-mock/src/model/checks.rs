@@ -57,9 +57,8 @@ pub fn account_quota(accounts: &BTreeMap<String, Account>, account: &str) -> Res
 
 /// The URL of an OIDC provider: `https://host[/path]`.
 pub fn provider_url(url: &str) -> Result<(), AwsError> {
-    let invalid = || {
-        AwsError::validation_message("Invalid Open ID Connect Provider URL".to_string())
-    };
+    let invalid =
+        || AwsError::validation_message("Invalid Open ID Connect Provider URL".to_string());
     let parsed = url::Url::parse(url).map_err(|_| invalid())?;
     if parsed.host_str().unwrap_or_default().is_empty() {
         return Err(invalid());

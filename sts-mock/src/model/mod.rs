@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use checks::{
-    account_id as check_account_id, policy_size, MAX_ACCOUNTS, MAX_CLIENT_IDS, MAX_PROVIDERS_PER_ACCOUNT, MAX_ROLES_PER_ACCOUNT,
-    MAX_THUMBPRINTS, ROLE_INLINE_POLICIES_MAX, TRUST_POLICY_MAX,
+    account_id as check_account_id, policy_size, MAX_ACCOUNTS, MAX_CLIENT_IDS,
+    MAX_PROVIDERS_PER_ACCOUNT, MAX_ROLES_PER_ACCOUNT, MAX_THUMBPRINTS, ROLE_INLINE_POLICIES_MAX,
+    TRUST_POLICY_MAX,
 };
 
 use crate::error::{AwsError, ErrorCode};
@@ -335,17 +336,26 @@ impl Model {
             checks::account_id(id).map_err(|e| e.message)?;
             for (key, role) in &account.roles {
                 if *key != role.name || role.account_id != *id {
-                    return Err(format!("role {key} in account {id} is filed under the wrong name"));
+                    return Err(format!(
+                        "role {key} in account {id} is filed under the wrong name"
+                    ));
                 }
             }
         }
         let model = Model::new();
-        *model.inner.accounts.write().unwrap_or_else(|e| e.into_inner()) = snapshot.accounts;
+        *model
+            .inner
+            .accounts
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = snapshot.accounts;
         Ok(model)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Account>> {
-        self.inner.accounts.read().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .accounts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Applies `change` to the accounts under the write lock, then saves if a state file is
@@ -364,7 +374,11 @@ impl Model {
             .as_ref()
             .map(|_| self.inner.saving.lock().unwrap_or_else(|e| e.into_inner()));
         let (result, snapshot) = {
-            let mut accounts = self.inner.accounts.write().unwrap_or_else(|e| e.into_inner());
+            let mut accounts = self
+                .inner
+                .accounts
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
             let result = change(&mut accounts)?;
             let snapshot = state.as_ref().map(|_| Snapshot {
                 accounts: accounts.clone(),
@@ -818,8 +832,11 @@ impl Model {
         if self.role(account, role).is_none() {
             return Err(AwsError::no_such_role(role));
         }
-        let policy =
-            PolicyDocument::parse(document, PolicyKind::Identity, format!("inline policy {name}"))?;
+        let policy = PolicyDocument::parse(
+            document,
+            PolicyKind::Identity,
+            format!("inline policy {name}"),
+        )?;
         self.change_role(account, role, |r| {
             let others = r
                 .inline_policies
@@ -833,7 +850,12 @@ impl Model {
     }
 
     /// `DeleteRolePolicy`.
-    pub fn delete_role_policy(&self, account: &str, role: &str, name: &str) -> Result<(), AwsError> {
+    pub fn delete_role_policy(
+        &self,
+        account: &str,
+        role: &str,
+        name: &str,
+    ) -> Result<(), AwsError> {
         Input::new()
             .put("RoleName", role)
             .put("PolicyName", name)

@@ -113,19 +113,23 @@ async fn assume(call: &Call<'_>) -> Reply {
                     AwsError::idp_unreachable()
                 }
                 TokenError::UnknownKey(_) => AwsError::no_verification_key(),
-                TokenError::Algorithm(_) | TokenError::BadSignature(_) | TokenError::Malformed(_) => {
-                    AwsError::token_not_validated()
-                }
+                TokenError::Algorithm(_)
+                | TokenError::BadSignature(_)
+                | TokenError::Malformed(_) => AwsError::token_not_validated(),
             }
         })?;
 
     // 3. Time, on the shared clock.
     let now_at = services.clock.now();
     let now = now_at.unix_timestamp();
-    let exp = decoded.claims.get("exp").and_then(Value::as_i64).ok_or_else(|| {
-        // Guess: AWS's wording for a token without `exp`.
-        AwsError::invalid_token("Missing expiration (exp) in the web identity token")
-    })?;
+    let exp = decoded
+        .claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            // Guess: AWS's wording for a token without `exp`.
+            AwsError::invalid_token("Missing expiration (exp) in the web identity token")
+        })?;
     if exp <= now {
         return Err(AwsError::token_expired(now, exp));
     }
@@ -173,9 +177,9 @@ async fn assume(call: &Call<'_>) -> Reply {
     let tag_size: usize = tags.iter().map(|(k, v)| k.len() + v.len()).sum();
     // Guess: AWS packs session policies and tags in a compressed binary form whose size it
     // reports as a percentage of the limit; this approximates it from the characters used.
-    let packed = (session_policy_size + policy_arns.iter().map(String::len).sum::<usize>() + tag_size)
-        * 100
-        / limits::SESSION_POLICY;
+    let packed =
+        (session_policy_size + policy_arns.iter().map(String::len).sum::<usize>() + tag_size) * 100
+            / limits::SESSION_POLICY;
     if packed > 100 {
         return Err(AwsError::new(
             ErrorCode::PackedPolicyTooLarge,
