@@ -196,7 +196,6 @@ pub async fn dispatch(
         params,
         signed,
         peer,
-        request_id,
         match service {
             Service::Iam => iam::account_of(&signed, &services.default_account),
             Service::Sts => services.default_account.clone(),
@@ -209,6 +208,7 @@ pub async fn dispatch(
             Handler::Async(handle) => handle(&call).await,
         },
     };
+    let account = call.account.clone();
     let attempt = call.into_attempt();
     let reason = match (&result, &attempt) {
         (Err(e), a) if e.code == ErrorCode::AccessDenied && a.explanation.is_some() => {
@@ -245,6 +245,15 @@ pub async fn dispatch(
                 }),
             explanation: attempt.explanation,
         });
+    }
+    if action.mutates && result.is_ok() {
+        // Every change of the emulated IAM world is worth a line: it explains later decisions.
+        tracing::info!(
+            target: "sts_mock::iam",
+            "{} account={} request_id={request_id}",
+            action.name,
+            account,
+        );
     }
     match result {
         Ok(xml) => Answer {

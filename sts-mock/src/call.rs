@@ -37,8 +37,6 @@ pub struct Call<'a> {
     pub signed: SignedRequest<'a>,
     /// The client's address.
     pub peer: IpAddr,
-    /// This request's ID.
-    pub request_id: &'a str,
     /// The account an IAM call acts in.
     pub account: String,
     attempt: Mutex<Attempt>,
@@ -51,7 +49,6 @@ impl<'a> Call<'a> {
         params: &'a Params,
         signed: SignedRequest<'a>,
         peer: IpAddr,
-        request_id: &'a str,
         account: String,
     ) -> Call<'a> {
         Call {
@@ -59,7 +56,6 @@ impl<'a> Call<'a> {
             params,
             signed,
             peer,
-            request_id,
             account,
             attempt: Mutex::new(Attempt::default()),
         }

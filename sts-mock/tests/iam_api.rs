@@ -271,7 +271,7 @@ async fn role_lifecycle_and_url_encoded_documents() {
     assert!(!a.body.contains("MaxSessionDuration") && !a.body.contains("RoleLastUsed"));
     let encoded = a.element("AssumeRolePolicyDocument").unwrap();
     assert!(
-        encoded.starts_with("%7B%22Version%22%3A%20%222012-10-17%22"),
+        encoded.starts_with("%7B%0A%20%20%22Version%22%3A%20%222012-10-17%22"),
         "{encoded}"
     );
     let form = format!("d={encoded}");
@@ -973,4 +973,66 @@ async fn integer_parameters_that_are_not_integers_are_refused() {
             "ValidationError",
             "Value 'ten' at 'maxItems' failed to satisfy constraint: Member must be a number",
         );
+}
+
+/// IAM's own limits answer for IAM: an 82 kB inline policy is over the role's inline-policy
+/// quota (LimitExceeded), and a document over the model's 131,072 characters is the length
+/// ValidationError; neither is a transport 413.
+#[tokio::test]
+async fn iam_limits_are_iams_not_the_transport_s() {
+    let sts = empty_sts().await;
+    ok(
+        &iam(
+            &sts,
+            "CreateRole",
+            &[
+                ("RoleName", "r"),
+                ("AssumeRolePolicyDocument", SEED_TRUST_POLICY),
+            ],
+        )
+        .await,
+        "CreateRole",
+    );
+    let statement =
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/key"}"#;
+    let big = |n: usize| {
+        let statements: Vec<&str> = std::iter::repeat_n(statement, n).collect();
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            statements.join(",")
+        )
+    };
+    let doc = big(82_000 / statement.len());
+    assert!(doc.len() > 80_000 && doc.len() < 131_072, "{}", doc.len());
+    iam(
+        &sts,
+        "PutRolePolicy",
+        &[
+            ("RoleName", "r"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", &doc),
+        ],
+    )
+    .await
+    .assert_error(
+        409,
+        "LimitExceeded",
+        "Maximum policy size of 10240 bytes exceeded for role r",
+    );
+    let huge = big(131_072 / statement.len() + 1);
+    let answer = iam(
+        &sts,
+        "PutRolePolicy",
+        &[
+            ("RoleName", "r"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", &huge),
+        ],
+    )
+    .await;
+    answer.assert_error(
+        400,
+        "ValidationError",
+        "at 'policyDocument' failed to satisfy constraint: Member must have length less than or equal to 131072",
+    );
 }

@@ -828,3 +828,14 @@ fn credentials_issued_by_the_sealer_verify_and_expire() {
     });
     assert_eq!(result, Err(SigV4Error::InvalidClientTokenId));
 }
+
+#[test]
+fn a_scope_without_five_elements_gets_stss_own_message() {
+    let header = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEKEY234567/20240506/us-east-1/aws4_request, SignedHeaders=host, Signature=00";
+    let err = with_authorization(header).verify().unwrap_err();
+    assert_eq!(err.code().as_str(), "IncompleteSignature");
+    assert_eq!(
+        err.message(),
+        "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got 'ASIAEXAMPLEKEY234567/20240506/us-east-1/aws4_request'"
+    );
+}

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use sts_mock::{RoleSpec, DEFAULT_ACCOUNT};
+use sts_mock::{RoleSpec, StsMock, StsMockConfig, DEFAULT_ACCOUNT};
 
 #[tokio::test]
 async fn seed_scenario_admits_the_right_connection() {
@@ -512,4 +512,139 @@ async fn decisions_are_recorded_with_explanations() {
         sts.decisions().recent().len(),
         sts_mock::decisions::CAPACITY
     );
+}
+
+/// IAM provider URLs are https and the token's `iss` must be `https://` + the provider's URL,
+/// exactly: another scheme, a trailing slash or no scheme name no provider (InvalidIdentityToken,
+/// not IDPCommunicationError), and sts-mock never fetches keys from a URL a token chose.
+#[tokio::test]
+async fn the_issuer_must_name_a_registered_provider_exactly() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    for iss in [
+        "http://token.dynatrace.com",
+        "https://token.dynatrace.com/",
+        "token.dynatrace.com",
+        "https://token.dynatrace.com:443",
+    ] {
+        let mut claims = idp.claims("my-connection");
+        claims.insert("iss".into(), iss.into());
+        assume(&sts, &idp.sign(&claims)).await.assert_error(
+            400,
+            "InvalidIdentityToken",
+            &format!("No OpenIDConnect provider found in your account for {iss}"),
+        );
+    }
+    assert_eq!(
+        sts.key_store().fetch_count(),
+        0,
+        "a token's iss made sts-mock fetch"
+    );
+    let answer = assume(&sts, &idp.token("my-connection")).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+/// Keys come only from the provider's own (mapped) location: a discovery document pointing its
+/// `jwks_uri` anywhere else is not followed.
+#[tokio::test]
+async fn a_jwks_uri_outside_the_provider_is_not_followed() {
+    let idp = Idp::start().await;
+    let elsewhere = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_string("{\"keys\":[]}"))
+        .mount(&elsewhere)
+        .await;
+    let discovery = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path(
+        "/.well-known/openid-configuration",
+    ))
+    .respond_with(
+        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issuer": ISSUER,
+            "jwks_uri": format!("{}/jwks", elsewhere.uri()),
+        })),
+    )
+    .mount(&discovery)
+    .await;
+    let sts = seed_sts_fetching_from(&discovery.uri()).await;
+    let answer = assume(&sts, &idp.token("my-connection")).await;
+    answer.assert_error(400, "IDPCommunicationError", "could not be reached");
+    let reason = answer.headers[sts_mock::REASON_HEADER].to_str().unwrap();
+    assert!(
+        reason.contains("fetches keys only from the provider's own location"),
+        "{reason}"
+    );
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    // A provider without any --oidc-endpoint is never fetched either.
+    let unmapped = StsMock::start(StsMockConfig::default()).await.unwrap();
+    unmapped
+        .model()
+        .add_provider(DEFAULT_ACCOUNT, ISSUER, vec![AUD.into()], vec![])
+        .unwrap();
+    unmapped
+        .model()
+        .add_role(
+            DEFAULT_ACCOUNT,
+            RoleSpec::new("dynatrace-aws-connector", SEED_TRUST_POLICY),
+        )
+        .unwrap();
+    let answer = assume(&unmapped, &idp.token("my-connection")).await;
+    answer.assert_error(400, "IDPCommunicationError", "could not be reached");
+    assert!(answer.headers[sts_mock::REASON_HEADER]
+        .to_str()
+        .unwrap()
+        .contains("has no --oidc-endpoint"));
+}
+
+/// A request without `Version` is not served (STS, quoted publicly: "Could not find operation
+/// AssumeRoleWithWebIdentity for version NO_VERSION_SPECIFIED"), nor one with IAM's version.
+#[tokio::test]
+async fn a_request_needs_its_service_version() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    let token = idp.token("my-connection");
+    let form = [
+        ("Action", "AssumeRoleWithWebIdentity"),
+        ("RoleArn", ROLE_ARN),
+        ("RoleSessionName", "s1"),
+        ("WebIdentityToken", token.as_str()),
+    ];
+    post_form(sts.url(), &form).await.assert_error(
+        400,
+        "InvalidAction",
+        "Could not find operation AssumeRoleWithWebIdentity for version NO_VERSION_SPECIFIED",
+    );
+    let mut with_iam_version = form.to_vec();
+    with_iam_version.push(("Version", "2010-05-08"));
+    post_form(sts.url(), &with_iam_version).await.assert_error(
+        400,
+        "InvalidAction",
+        "Could not find operation AssumeRoleWithWebIdentity for version 2010-05-08",
+    );
+}
+
+/// The decision log names what is wrong with a malformed token, beyond AWS's generic message.
+#[tokio::test]
+async fn malformed_tokens_are_explained_in_the_decision_log() {
+    let idp = Idp::start().await;
+    let sts = seed_sts(&idp).await;
+    let token = idp.token("my-connection");
+    let with_newline = format!("{token}\n");
+    let two_segments = token.rsplit_once('.').unwrap().0.to_string();
+    for (bad, reason) in [
+        (
+            with_newline.as_str(),
+            "trailing whitespace after the signature",
+        ),
+        (two_segments.as_str(), "2 segments, a JWS has 3"),
+        ("e30.e30.e30.e30", "4 segments, a JWS has 3"),
+        ("bm90IGpzb24.e30.c2ln", "header is not JSON"),
+    ] {
+        let answer = assume(&sts, bad).await;
+        answer.assert_error(400, "InvalidIdentityToken", "not a valid JWT");
+        let header = answer.headers[sts_mock::REASON_HEADER].to_str().unwrap();
+        assert!(header.contains(reason), "{header}");
+        let last = sts.decisions().recent().pop().unwrap();
+        assert!(last.reason.contains(reason), "{}", last.reason);
+    }
 }

@@ -22,7 +22,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 pub const ISSUER: &str = "https://token.dynatrace.com";
 pub const AUD: &str = "abc12345.apps.dynatrace.com/app-id/dynatrace.aws.connector";
 pub const ROLE_ARN: &str = "arn:aws:iam::000000000000:role/dynatrace-aws-connector";
-pub const SEED_TRUST_POLICY: &str = r#"{"Version": "2012-10-17","Statement": [{"Effect": "Allow","Principal": {"Federated": "arn:aws:iam::000000000000:oidc-provider/token.dynatrace.com"},"Action": "sts:AssumeRoleWithWebIdentity","Condition": {"StringEquals": {"token.dynatrace.com:aud": "abc12345.apps.dynatrace.com/app-id/dynatrace.aws.connector","token.dynatrace.com:sub": "dtid:connection/my-connection"}}}]}"#;
+/// The trust policy of shared/sources/000, filled in for tenant abc12345 and `my-connection`:
+/// the shipped example, so the tests and the built-in default can never disagree.
+pub const SEED_TRUST_POLICY: &str = include_str!("../../../examples/policies/dynatrace-trust.json");
 
 pub fn now() -> i64 {
     SystemTime::now()
