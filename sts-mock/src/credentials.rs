@@ -40,16 +40,24 @@ const INFO_SECRET: &[u8] = b"sts-mock/v1/secret-access-key";
 /// Who a session is: everything `GetCallerIdentity` and policy evaluation need later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionClaims {
+    /// The 12-digit ID of the account that owns the role.
     pub account_id: String,
+    /// The assumed role's name.
     pub role_name: String,
     /// The role's unique id (`AROA...`), the first half of the caller's `UserId`.
     pub role_id: String,
+    /// The `RoleSessionName` the caller chose, the last part of the assumed-role ARN.
     pub session_name: String,
     /// `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
     pub assumed_role_arn: String,
+    /// When the session ends; credentials are refused from this instant on.
     #[serde(with = "time::serde::rfc3339")]
     pub expiration: OffsetDateTime,
+    /// The source identity, from the web identity token's `https://aws.amazon.com/source_identity`
+    /// claim (`sts:SourceIdentity`), if it had one.
     pub source_identity: Option<String>,
+    /// The session tags as (key, value) pairs, from the web identity token's
+    /// `https://aws.amazon.com/tags` claim.
     pub tags: Vec<(String, String)>,
 }
 
@@ -60,14 +68,19 @@ pub struct IssuedCredentials {
     pub access_key_id: String,
     /// 40 characters of base64, like AWS secret keys.
     pub secret_access_key: String,
+    /// The session token (base64url) that seals the claims; clients send it back as
+    /// `X-Amz-Security-Token`.
     pub session_token: String,
+    /// When the credentials expire (the claims' expiration).
     pub expiration: OffsetDateTime,
 }
 
 /// A session token successfully opened: its claims and the secret the caller must have signed with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenedSession {
+    /// Who the session is, as sealed when the credentials were issued.
     pub claims: SessionClaims,
+    /// The secret access key that belongs to the presented access key id, recomputed from it.
     pub secret_access_key: String,
 }
 

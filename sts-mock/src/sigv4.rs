@@ -57,17 +57,24 @@ const AUTH_QUERY_PARAMS: [&str; 7] = [
 /// A received HTTP request, borrowed from whatever server framework parsed it.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedRequest<'a> {
+    /// The HTTP method, e.g. `POST`.
     pub method: &'a str,
     /// As received: usually origin-form (`/?Action=...`), the host being in the `Host` header.
     pub uri: &'a http::Uri,
+    /// All headers as received; only those named in `SignedHeaders` are fed to the signer.
     pub headers: &'a http::HeaderMap,
+    /// The raw body; its SHA-256 hash is part of the canonical request.
     pub body: &'a [u8],
 }
 
 /// Who signed a request that verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedRequest {
+    /// The access key id: the first element of the credential scope (`Credential=` in the header,
+    /// `X-Amz-Credential` in a presigned query).
     pub access_key_id: String,
+    /// The session token sent with the request (`X-Amz-Security-Token` header or query
+    /// parameter), if any.
     pub session_token: Option<String>,
     /// From the credential scope.
     pub region: String,

@@ -22,24 +22,55 @@ pub const VERSION: u32 = 2;
 /// Why a state file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
+    /// The file exists but could not be read.
     #[error("cannot read state file {path}: {source}")]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The state file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The snapshot could not be written to a temporary file or renamed over the state file.
     #[error("cannot write state file {path}: {source}")]
-    Write { path: PathBuf, source: io::Error },
+    Write {
+        /// The state file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The file is ours but not a whole snapshot: truncated, invalid JSON, without a format
+    /// version, or with content that does not fit the snapshot.
     #[error(
         "refusing state file {path}: it is not a complete sts-mock state file ({reason}); \
          it was left untouched: move it away or fix it"
     )]
-    Corrupt { path: PathBuf, reason: String },
+    Corrupt {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file is not an sts-mock state file: not JSON, or without the [`FORMAT`] marker.
     #[error(
         "refusing state file {path}: it is not an sts-mock state file ({reason}); \
          it was left untouched: choose another --state file"
     )]
-    Foreign { path: PathBuf, reason: String },
+    Foreign {
+        /// The state file.
+        path: PathBuf,
+        /// Why it is not ours.
+        reason: String,
+    },
+    /// An sts-mock state file in a format version other than [`VERSION`].
     #[error(
         "refusing state file {path}: written in format version {found}, this sts-mock reads version {VERSION}"
     )]
-    Version { path: PathBuf, found: u64 },
+    Version {
+        /// The state file.
+        path: PathBuf,
+        /// The format version the file was written in.
+        found: u64,
+    },
 }
 
 #[derive(Serialize)]
@@ -63,10 +94,13 @@ pub struct StateFile {
 }
 
 impl StateFile {
+    /// The state file at `path`. Nothing is read or created until [`load`](Self::load) or
+    /// [`save`](Self::save).
     pub fn new(path: impl Into<PathBuf>) -> StateFile {
         StateFile { path: path.into() }
     }
 
+    /// Where the file is.
     pub fn path(&self) -> &Path {
         &self.path
     }

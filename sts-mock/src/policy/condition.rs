@@ -11,38 +11,73 @@ use super::variables::Template;
 use super::wildcard::Pattern;
 use super::{Context, PolicyError};
 
+/// A condition operator: how a clause compares the request's values for a key with the
+/// policy's values. Named without its `ForAnyValue:`/`ForAllValues:` prefix and `IfExists` suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Operator {
+    /// `StringEquals`: exact, case-sensitive match.
     StringEquals,
+    /// `StringNotEquals`: negated `StringEquals`.
     StringNotEquals,
+    /// `StringEqualsIgnoreCase`: exact match ignoring case.
     StringEqualsIgnoreCase,
+    /// `StringNotEqualsIgnoreCase`: negated `StringEqualsIgnoreCase`.
     StringNotEqualsIgnoreCase,
+    /// `StringLike`: case-sensitive match with the `*` and `?` wildcards.
     StringLike,
+    /// `StringNotLike`: negated `StringLike`.
     StringNotLike,
+    /// `NumericEquals`: the request value equals the policy value, as numbers.
     NumericEquals,
+    /// `NumericNotEquals`: negated `NumericEquals`.
     NumericNotEquals,
+    /// `NumericLessThan`: the request value is less than the policy value.
     NumericLessThan,
+    /// `NumericLessThanEquals`: the request value is less than or equal to the policy value.
     NumericLessThanEquals,
+    /// `NumericGreaterThan`: the request value is greater than the policy value.
     NumericGreaterThan,
+    /// `NumericGreaterThanEquals`: the request value is greater than or equal to the policy value.
     NumericGreaterThanEquals,
+    /// `DateEquals`: the request date equals the policy date (ISO 8601 or epoch seconds).
     DateEquals,
+    /// `DateNotEquals`: negated `DateEquals`.
     DateNotEquals,
+    /// `DateLessThan`: the request date is before the policy date.
     DateLessThan,
+    /// `DateLessThanEquals`: the request date is at or before the policy date.
     DateLessThanEquals,
+    /// `DateGreaterThan`: the request date is after the policy date.
     DateGreaterThan,
+    /// `DateGreaterThanEquals`: the request date is at or after the policy date.
     DateGreaterThanEquals,
+    /// `Bool`: the request value is the policy's `true` or `false`, ignoring case.
     Bool,
+    /// `BinaryEquals`: the request value, as base64 text, is exactly the policy value.
     BinaryEquals,
+    /// `IpAddress`: the request value is an IP address in the policy's CIDR block (or equal to a
+    /// single address).
     IpAddress,
+    /// `NotIpAddress`: negated `IpAddress`.
     NotIpAddress,
+    /// `ArnEquals`: ARN match part by part, with the `*` and `?` wildcards (AWS documents it as
+    /// behaving like `ArnLike`).
     ArnEquals,
+    /// `ArnLike`: ARN match, each of the six colon-separated parts separately, with the `*` and `?`
+    /// wildcards, case-sensitive.
     ArnLike,
+    /// `ArnNotEquals`: negated `ArnEquals`.
     ArnNotEquals,
+    /// `ArnNotLike`: negated `ArnLike`.
     ArnNotLike,
+    /// `Null`: whether the key is absent (policy value `true`) or present (`false`); a key with
+    /// no values counts as absent.
     Null,
 }
 
 impl Operator {
+    /// The operator called `name` (e.g. `StringLike`, case-sensitive, without prefix or
+    /// `IfExists`), or `None` if IAM has no such operator.
     pub fn from_name(name: &str) -> Option<Operator> {
         use Operator::*;
         Some(match name {
@@ -112,10 +147,17 @@ impl Operator {
     }
 }
 
+/// The set operator that may prefix a condition operator, for multivalued keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum SetQualifier {
+    /// No prefix: a positive operator needs some request value to match, a negated one needs none
+    /// to.
     None,
+    /// `ForAnyValue:`: at least one request value must satisfy the operator; a missing or empty key
+    /// is false (true with `IfExists`).
     ForAnyValue,
+    /// `ForAllValues:`: every request value must satisfy the operator; a missing or empty key is
+    /// true.
     ForAllValues,
 }
 
@@ -276,9 +318,13 @@ impl Clause {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// The key had values and the clause held.
     Matched,
+    /// The key had values and the clause did not hold.
     NotMatched,
+    /// The key was absent from the request or had no values; the missing-key rules decided.
     KeyMissing,
+    /// For `Null` only: the key was present, with values.
     KeyPresent,
 }
 

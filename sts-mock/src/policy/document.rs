@@ -12,8 +12,10 @@ use super::{PolicyError, PolicyKind, PrincipalKind};
 /// `Version`: policy variables exist only in `2012-10-17`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Version {
+    /// `2012-10-17`: the current version, with policy variables.
     #[serde(rename = "2012-10-17")]
     V2012_10_17,
+    /// `2008-10-17`: the old version, where `${...}` is literal text.
     #[serde(rename = "2008-10-17")]
     V2008_10_17,
     /// No `Version` element: treated as 2008-10-17.
@@ -21,14 +23,18 @@ pub enum Version {
 }
 
 impl Version {
+    /// Whether `${...}` in this version's policies are policy variables (only in `2012-10-17`).
     pub fn has_variables(self) -> bool {
         self == Version::V2012_10_17
     }
 }
 
+/// A statement's `Effect`: what it does to a request it applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Effect {
+    /// `Allow`: allows the request, unless another applying statement denies it.
     Allow,
+    /// `Deny`: denies the request explicitly; this overrides any `Allow`.
     Deny,
 }
 

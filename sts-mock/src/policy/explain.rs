@@ -13,10 +13,12 @@ use super::{Context, Decision, Principal};
 pub struct StatementRef {
     /// Position of the policy in the list evaluated.
     pub policy: usize,
+    /// The policy's label (given with `Policy::labelled`), if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_label: Option<String>,
     /// Position of the statement in its policy.
     pub statement: usize,
+    /// The statement's `Sid`, if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
 }
@@ -35,15 +37,22 @@ impl fmt::Display for StatementRef {
     }
 }
 
+/// How one condition clause (one key under one operator) was evaluated.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ConditionTrace {
+    /// The operator as written, e.g. `ForAnyValue:StringLikeIfExists`.
     pub operator: String,
+    /// The condition key as written in the policy, e.g. `token.dynatrace.com:sub`.
     pub key: String,
+    /// The policy's values as written (policy variables not resolved).
     pub policy_values: Vec<String>,
     /// `None` when the key is missing from the request.
     pub request_values: Option<Vec<String>>,
+    /// Whether the clause held.
     pub result: bool,
+    /// Why the clause came out as it did.
     pub outcome: Outcome,
+    /// The same in words, e.g. `key aws:SourceIp missing from request`.
     pub reason: String,
 }
 
@@ -88,19 +97,29 @@ impl ConditionTrace {
     }
 }
 
+/// How one statement was evaluated: which of its parts matched and whether its effect applies.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StatementTrace {
+    /// Position of the policy in the list evaluated.
     pub policy: usize,
+    /// The policy's label (given with `Policy::labelled`), if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_label: Option<String>,
+    /// Position of the statement in its policy.
     pub statement: usize,
+    /// The statement's `Sid`, if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The statement's `Effect`.
     pub effect: Effect,
     /// `None`: not checked (no Principal element, or no principal in the request).
     pub principal: Option<bool>,
+    /// Whether `Action` (or `NotAction`) matched the request's action; `None`: not checked.
     pub action: Option<bool>,
+    /// Whether `Resource` (or `NotResource`) matched; `None`: not checked (no Resource element,
+    /// as in trust policies, or no resource in the request).
     pub resource: Option<bool>,
+    /// One trace per condition clause of the statement.
     pub conditions: Vec<ConditionTrace>,
     /// Whether every part matched, so the statement's effect applies.
     pub applies: bool,
@@ -122,6 +141,7 @@ impl StatementTrace {
         }
     }
 
+    /// Which statement this trace is about.
     pub fn reference(&self) -> StatementRef {
         StatementRef {
             policy: self.policy,
@@ -141,14 +161,19 @@ impl StatementTrace {
 /// Why a decision came out as it did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Explanation {
+    /// The decision reached.
     pub decision: Decision,
     /// The statement that decided: the first applying Deny, else the first applying Allow.
     pub deciding: Option<StatementRef>,
+    /// The action asked for, e.g. `sts:AssumeRoleWithWebIdentity`.
     pub action: String,
+    /// Who asked, when the request names a principal (trust policies).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub principal: Option<Principal>,
+    /// The resource asked for, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// One trace per statement of every policy, in the order evaluated.
     pub statements: Vec<StatementTrace>,
 }
 

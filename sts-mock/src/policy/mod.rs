@@ -65,7 +65,9 @@ struct Inner {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct PolicyError {
+    /// IAM's message, e.g. `Syntax errors in policy.`.
     pub message: String,
+    /// The JSON path of the offending element, e.g. `$.Statement[0].Effect`.
     pub path: String,
 }
 
@@ -91,15 +93,19 @@ impl Policy {
         }
     }
 
+    /// The policy's label, if [`labelled`](Self::labelled) gave it one.
     pub fn label(&self) -> Option<&str> {
         self.inner.label.as_deref()
     }
+    /// The document's `Version` element.
     pub fn version(&self) -> Version {
         self.inner.document.version
     }
+    /// The document's `Id` element, if it has one.
     pub fn id(&self) -> Option<&str> {
         self.inner.document.id.as_deref()
     }
+    /// How many statements the document has.
     pub fn statement_count(&self) -> usize {
         self.inner.document.statements.len()
     }
@@ -132,16 +138,22 @@ impl Policy {
 /// The kinds of principal IAM knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PrincipalKind {
+    /// `AWS`: an account, IAM user, role or assumed-role session, by account ID or ARN.
     Aws,
+    /// `Federated`: a web identity or SAML provider, e.g. an OIDC provider's ARN.
     Federated,
+    /// `Service`: an AWS service, e.g. `ec2.amazonaws.com`.
     Service,
+    /// `CanonicalUser`: an Amazon S3 canonical user ID.
     CanonicalUser,
 }
 
 /// Who is asking: for web identity, `Federated` = the OIDC provider's ARN.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Principal {
+    /// Which kind of principal this is (the key in a policy's `Principal` element).
     pub kind: PrincipalKind,
+    /// The principal's identifier: an ARN, account ID, service name or canonical user ID.
     pub id: String,
 }
 
@@ -152,6 +164,7 @@ pub struct Context {
 }
 
 impl Context {
+    /// An empty context: no keys.
     pub fn new() -> Self {
         Self::default()
     }
@@ -185,16 +198,22 @@ impl Context {
 pub struct Request<'a> {
     /// `None` for identity policies, where the principal is implied.
     pub principal: Option<&'a Principal>,
+    /// The action, e.g. `sts:AssumeRoleWithWebIdentity` (matched ignoring case).
     pub action: &'a str,
     /// `None` for trust policies (the role is the resource and they carry no `Resource`).
     pub resource: Option<&'a str>,
+    /// The request's condition keys and their values.
     pub context: &'a Context,
 }
 
+/// The result of evaluating a request against a set of policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Decision {
+    /// Some statement allows the request and none denies it.
     Allow,
+    /// Some statement denies the request; this overrides any allow.
     ExplicitDeny,
+    /// No statement allows or denies the request: it is denied by default.
     ImplicitDeny,
 }
 

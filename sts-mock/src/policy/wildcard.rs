@@ -7,6 +7,7 @@
 /// One element of a compiled pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
+    /// A character that matches only itself (or its other ASCII case, when ignoring case).
     Literal(char),
     /// `*`: any run of characters.
     Star,
@@ -28,6 +29,7 @@ impl Pattern {
         p
     }
 
+    /// Appends `text`, treating `*` and `?` as wildcards.
     pub fn push_wild(&mut self, text: &str) {
         for c in text.chars() {
             self.tokens.push(match c {
@@ -38,6 +40,7 @@ impl Pattern {
         }
     }
 
+    /// Appends `text` as literal characters: any `*` or `?` in it matches only itself.
     pub fn push_literal(&mut self, text: &str) {
         self.tokens.extend(text.chars().map(Token::Literal));
     }
