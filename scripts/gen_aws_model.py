@@ -241,19 +241,20 @@ def generate():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the committed file is not current")
+    parser.add_argument("--file", default=OUT, help="the file to write or check (default: %(default)s)")
     args = parser.parse_args()
     text = generate()
     if args.check:
         try:
-            with open(OUT, encoding="utf-8") as f:
+            with open(args.file, encoding="utf-8") as f:
                 current = f.read()
         except FileNotFoundError:
             current = ""
         if current != text:
-            print(f"{OUT} is not what scripts/gen_aws_model.py writes: run it and commit", file=sys.stderr)
+            print(f"{args.file} is not what scripts/gen_aws_model.py writes: run it and commit", file=sys.stderr)
             return 1
         return 0
-    with open(OUT, "w", encoding="utf-8") as f:
+    with open(args.file, "w", encoding="utf-8") as f:
         f.write(text)
     return 0
 

@@ -866,8 +866,10 @@ async fn simulation_the_iam_way() {
 async fn state_file_follows_every_change() {
     let dir = tempfile::tempdir().unwrap();
     let file = sts_mock::state::StateFile::new(dir.path().join("state.json"));
-    let mut config = StsMockConfig::default();
-    config.state_file = Some(file.clone());
+    let config = StsMockConfig {
+        state_file: Some(file.clone()),
+        ..Default::default()
+    };
     let sts = StsMock::start(config).await.unwrap();
     ok(
         &iam(

@@ -142,3 +142,65 @@ def test_aws_cli_walk_through(servers, tmp_path):
     assert code != 0
     assert "(AccessDenied)" in stderr
     assert "Not authorized to perform sts:AssumeRoleWithWebIdentity" in stderr
+
+
+def test_issuer_mint_redirected_to_a_file_feeds_the_aws_cli(servers, tmp_path):
+    """The README's own flow: `issuer mint > token`, then AWS_WEB_IDENTITY_TOKEN_FILE=token for the
+    AWS CLI, which sends the file verbatim (a trailing newline used to make it InvalidIdentityToken).
+    `issuer mint --out FILE` writes the same bytes."""
+    token_file = tmp_path / "token"
+    with open(token_file, "wb") as out:
+        subprocess.run([binary("issuer"), "mint", "--keys", str(REPO / "keys"), "--connection", "my-connection"],
+                       stdout=out, check=True, timeout=30)
+    data = token_file.read_bytes()
+    assert data.count(b".") == 2 and data == data.strip(), data[-5:]
+    out_file = tmp_path / "token-out"
+    printed = subprocess.run([binary("issuer"), "mint", "--keys", str(REPO / "keys"), "--out", str(out_file)],
+                             capture_output=True, check=True, timeout=30)
+    assert printed.stdout == b""
+    assert out_file.read_bytes().count(b".") == 2 and out_file.read_bytes() == out_file.read_bytes().strip()
+
+    env = {k: v for k, v in os.environ.items() if k not in AWS_ENV_VARS}
+    env.update(AWS_WEB_IDENTITY_TOKEN_FILE=str(token_file), AWS_ROLE_ARN=ROLE_ARN, AWS_ROLE_SESSION_NAME="from-file",
+               AWS_ENDPOINT_URL_STS=servers.sts.url, AWS_DEFAULT_REGION="us-east-1",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    # The AWS CLI caches assumed credentials under ~/.aws/cli/cache: give each run a fresh home.
+    env["HOME"] = str(tmp_path / "home-1")
+    who = subprocess.run([aws_cli(), "--output", "json", "sts", "get-caller-identity"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["Arn"] == "arn:aws:sts::000000000000:assumed-role/dynatrace-aws-connector/from-file"
+
+    # A file that does end in a newline (hand-written, say) is refused as AWS refuses it, and the
+    # decision log says why.
+    token_file.write_bytes(data + b"\n")
+    env["HOME"] = str(tmp_path / "home-2")
+    who = subprocess.run([aws_cli(), "--output", "json", "sts", "get-caller-identity"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert who.returncode != 0 and "InvalidIdentityToken" in who.stderr, who.stderr
+    with urllib.request.urlopen(f"{servers.sts.url}/_sts-mock/decisions", timeout=10) as response:
+        last = json.load(response)["decisions"][-1]
+    assert "trailing whitespace after the signature" in last["reason"], last
+
+
+def test_logs_written_to_a_pipe_carry_no_colour_and_json_lines_parse(servers, tmp_path):
+    """Colour only on a terminal: the servers' output here is a pipe."""
+    servers.mint(connection="my-connection")
+    text = "".join(servers.sts.output) + "".join(servers.issuer.output)
+    assert "\x1b[" not in text, repr(text[:400])
+    issuer = Server([binary("issuer"), "--log-format", "json", "serve", "--listen", "127.0.0.1:0",
+                     "--keys", str(REPO / "keys")])
+    try:
+        request = urllib.request.Request(f"{issuer.url}/mint", data=b"{}", method="POST")
+        urllib.request.urlopen(request, timeout=10).read()
+        for _ in range(50):
+            if any(line.startswith("{") for line in issuer.output):
+                break
+            import time
+            time.sleep(0.1)
+        lines = [line for line in issuer.output if line.startswith("{")]
+        assert lines, issuer.output
+        for line in lines:
+            json.loads(line)
+    finally:
+        issuer.kill()
