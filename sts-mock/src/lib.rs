@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 mod action;
+mod admin;
 mod arn;
 #[rustfmt::skip]
 mod aws_model;

@@ -204,7 +204,7 @@ async fn handle(
     let request_id = uuid::Uuid::new_v4().to_string();
     let path = req.uri().path().to_string();
     if let Some(own) = path.strip_prefix("/_sts-mock/") {
-        return own_endpoint(services, own, req.method());
+        return crate::admin::handle(services, own, req, limits).await;
     }
     let (parts, body) = req.into_parts();
     let mut params = Params::parse(parts.uri.query().unwrap_or("").as_bytes());
@@ -249,33 +249,6 @@ async fn handle(
     );
     if let Some(reason) = answer.reason {
         set_reason(&mut response, &reason);
-    }
-    response
-}
-
-fn own_endpoint(services: &Services, path: &str, method: &Method) -> Response<Body> {
-    let (status, body) = match (method, path) {
-        (&Method::GET, "decisions") => (
-            StatusCode::OK,
-            serde_json::json!({ "decisions": services.decisions.recent() }),
-        ),
-        (&Method::GET, "health") => (StatusCode::OK, serde_json::json!({ "status": "ok" })),
-        (_, "decisions" | "health") => (
-            StatusCode::METHOD_NOT_ALLOWED,
-            serde_json::json!({ "error": "method not allowed: GET only" }),
-        ),
-        _ => (
-            StatusCode::NOT_FOUND,
-            serde_json::json!({ "error": format!("no such endpoint: /_sts-mock/{path}") }),
-        ),
-    };
-    let mut response = Response::new(http::full(body.to_string()));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        response = http::method_not_allowed(&[Method::GET], response);
     }
     response
 }

@@ -1,0 +1,103 @@
+//! sts-mock's own endpoints under `/_sts-mock/`, as one table: path, methods, handler. Each
+//! endpoint sees the narrow [`Services`] and the request; a new endpoint is one row here and a
+//! function in its own module. A wrong method gets `405` with `Allow`, an unknown path `404`,
+//! both as JSON.
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use rig_core::http::{self, Body, Limits, Method, Request, Response, StatusCode};
+
+use crate::call::BoxFuture;
+use crate::services::Services;
+
+/// What an endpoint gets: the services, the request, the server's limits (to read a body).
+pub type Handler =
+    for<'a> fn(&'a Services, Request<Incoming>, Limits) -> BoxFuture<'a, Response<Body>>;
+
+/// One endpoint.
+pub struct Endpoint {
+    /// The path after `/_sts-mock/` (`decisions`); a trailing `*` matches any rest.
+    pub path: &'static str,
+    /// The methods it answers.
+    pub methods: &'static [Method],
+    /// What answers.
+    pub handler: Handler,
+}
+
+/// Every endpoint under `/_sts-mock/`.
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        path: "decisions",
+        methods: &[Method::GET],
+        handler: decisions,
+    },
+    Endpoint {
+        path: "health",
+        methods: &[Method::GET],
+        handler: health,
+    },
+];
+
+fn matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => pattern == path,
+    }
+}
+
+/// Answers `/_sts-mock/{path}`.
+pub async fn handle(
+    services: &Services,
+    path: &str,
+    request: Request<Incoming>,
+    limits: Limits,
+) -> Response<Body> {
+    let Some(endpoint) = ENDPOINTS.iter().find(|e| matches(e.path, path)) else {
+        return json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({ "error": format!("no such endpoint: /_sts-mock/{path}") }),
+        );
+    };
+    if !endpoint.methods.contains(request.method()) {
+        let message =
+            http::method_not_allowed_message(&format!("/_sts-mock/{path}"), endpoint.methods);
+        return http::method_not_allowed(
+            endpoint.methods,
+            json(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &serde_json::json!({ "error": message }),
+            ),
+        );
+    }
+    (endpoint.handler)(services, request, limits).await
+}
+
+/// A JSON answer (never cached: it describes the moment).
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(http::full(value.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn decisions<'a>(
+    services: &'a Services,
+    _: Request<Incoming>,
+    _: Limits,
+) -> BoxFuture<'a, Response<Body>> {
+    Box::pin(async move {
+        json(
+            StatusCode::OK,
+            &serde_json::json!({ "decisions": services.decisions.recent() }),
+        )
+    })
+}
+
+fn health<'a>(_: &'a Services, _: Request<Incoming>, _: Limits) -> BoxFuture<'a, Response<Body>> {
+    Box::pin(async { json(StatusCode::OK, &serde_json::json!({ "status": "ok" })) })
+}
