@@ -36,6 +36,11 @@ pub static ENDPOINTS: &[Endpoint] = &[
         methods: &[Method::GET],
         handler: health,
     },
+    Endpoint {
+        path: "clock",
+        methods: &[Method::GET, Method::PUT],
+        handler: clock,
+    },
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {
@@ -100,4 +105,46 @@ fn decisions<'a>(
 
 fn health<'a>(_: &'a Services, _: Request<Incoming>, _: Limits) -> BoxFuture<'a, Response<Body>> {
     Box::pin(async { json(StatusCode::OK, &serde_json::json!({ "status": "ok" })) })
+}
+
+/// `GET /_sts-mock/clock`: the clock's state; `PUT` with a [`rig_core::ClockChange`] body
+/// (`{"now": RFC3339}`, `{"advance_seconds": N}`, `{"offset_seconds": N}`, `{"real": true}`)
+/// changes it and answers the new state. Bad bodies get `400` saying what to send.
+fn clock<'a>(
+    services: &'a Services,
+    request: Request<Incoming>,
+    limits: Limits,
+) -> BoxFuture<'a, Response<Body>> {
+    Box::pin(async move {
+        if request.method() == Method::GET {
+            return json(StatusCode::OK, &serde_json::json!(services.clock.state()));
+        }
+        let bad = |message: String| {
+            json(
+                StatusCode::BAD_REQUEST,
+                &serde_json::json!({ "error": "invalid_request", "message": message }),
+            )
+        };
+        let body = match limits.read_body(request.into_body()).await {
+            Ok(body) => body,
+            Err(e) => {
+                let mut response = bad(e.to_string());
+                *response.status_mut() = e.status();
+                http::close_connection(&mut response);
+                return response;
+            }
+        };
+        let change: rig_core::ClockChange = match serde_json::from_slice(&body) {
+            Ok(change) => change,
+            Err(e) => {
+                return bad(format!(
+                    "the body must be a JSON object such as {{\"advance_seconds\": 60}}: {e}"
+                ))
+            }
+        };
+        match services.clock.apply(&change) {
+            Ok(state) => json(StatusCode::OK, &serde_json::json!(state)),
+            Err(e) => bad(e.to_string()),
+        }
+    })
 }
