@@ -7,7 +7,7 @@ BUILD  := build
 VENV   := $(BUILD)/venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench clean
+.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean
 
 all: build
 
@@ -48,6 +48,11 @@ pytest: venv build
 # writes BENCHMARKS.md. BENCH_DURATION=2 for a quick check.
 bench:
 	CARGO="$(CARGO)" ./scripts/bench.sh
+
+# sts-mock's instructions per request for BASE (a git rev) and the working tree, side by side
+# (callgrind: repeatable where wall-clock runs are not). E.g. make bench-ab BASE=HEAD~10
+bench-ab:
+	BASE="$(BASE)" ./bench/ab_instructions.sh
 
 clean:
 	$(CARGO) clean

@@ -285,16 +285,28 @@ impl FromStr for Clock {
 
 /// RFC 3339 in UTC with whole seconds, as every answer shows time.
 pub fn rfc3339(at: OffsetDateTime) -> String {
+    // By hand rather than through `format!`: it is written several times per request.
     let at = at.to_offset(UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    let mut out = String::with_capacity(20);
+    let two = |out: &mut String, n: u8| {
+        out.push((b'0' + n / 10) as char);
+        out.push((b'0' + n % 10) as char);
+    };
+    let year = at.year().clamp(0, 9999) as u16;
+    two(&mut out, (year / 100) as u8);
+    two(&mut out, (year % 100) as u8);
+    out.push('-');
+    two(&mut out, u8::from(at.month()));
+    out.push('-');
+    two(&mut out, at.day());
+    out.push('T');
+    two(&mut out, at.hour());
+    out.push(':');
+    two(&mut out, at.minute());
+    out.push(':');
+    two(&mut out, at.second());
+    out.push('Z');
+    out
 }
 
 #[cfg(test)]
@@ -364,6 +376,15 @@ mod tests {
             .apply(&serde_json::from_str(r#"{"real": true}"#).unwrap())
             .unwrap();
         assert_eq!(clock.mode(), ClockMode::Real);
+    }
+
+    #[test]
+    fn rfc3339_is_whole_seconds_in_utc() {
+        let at = OffsetDateTime::from_unix_timestamp(1_795_410_007).unwrap();
+        assert_eq!(rfc3339(at), "2026-11-23T05:00:07Z");
+        assert_eq!(rfc3339(OffsetDateTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let plus_two = at.to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap());
+        assert_eq!(rfc3339(plus_two), "2026-11-23T05:00:07Z");
     }
 
     #[test]

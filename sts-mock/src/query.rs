@@ -2,8 +2,6 @@
 //! answers built element by element. Protocol only; what each action means lives in `sts/` and
 //! `iam/`, which parameters are valid in [`crate::shape`], errors in [`crate::error`].
 
-use std::fmt::Write as _;
-
 /// Request parameters in order of appearance (names are case-sensitive, as AWS's are).
 #[derive(Debug, Clone, Default)]
 pub struct Params {
@@ -74,15 +72,24 @@ impl Params {
 /// (e.g. "Value 'x' at 'roleSessionName'").
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, text);
     out
+}
+
+/// [`escape`] appending to `out`: runs without markup characters (all of a session token, say)
+/// are copied whole.
+fn escape_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            _ => "&gt;",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// Builds the body of a Query-protocol answer element by element, in the order AWS uses.
@@ -98,17 +105,27 @@ impl Xml {
     }
     /// `<name>`.
     pub fn open(&mut self, name: &str) -> &mut Self {
-        let _ = write!(self.out, "<{name}>");
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
         self
     }
     /// `</name>`.
     pub fn close(&mut self, name: &str) -> &mut Self {
-        let _ = write!(self.out, "</{name}>");
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
         self
     }
     /// `<name>text</name>`.
     pub fn leaf(&mut self, name: &str, text: &str) -> &mut Self {
-        let _ = write!(self.out, "<{name}>{}</{name}>", escape(text));
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+        escape_into(&mut self.out, text);
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
         self
     }
     /// `<name>text</name>` when there is a value.
@@ -161,6 +178,12 @@ mod tests {
         assert_eq!(p.list("PolicyArns", ".arn"), vec!["a", "b&c"]);
         assert_eq!(p.get("T"), Some("+"));
         assert_eq!(escape("a<b & 'c'"), "a&lt;b &amp; 'c'");
+        assert_eq!(escape("<>&&x>"), "&lt;&gt;&amp;&amp;x&gt;");
+        assert_eq!(escape("plain"), "plain");
+        assert_eq!(escape("é<ü"), "é&lt;ü");
+        let mut xml = Xml::new();
+        xml.open("A").leaf("B", "1<2").close("A");
+        assert_eq!(xml.into_string(), "<A><B>1&lt;2</B></A>");
     }
 
     #[test]

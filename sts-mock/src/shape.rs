@@ -230,7 +230,7 @@ enum Shown<'a> {
     Owned(String),
 }
 
-fn failure(value: Shown<'_>, path: &str, constraint: &str) -> String {
+fn failure(value: Shown<'_>, path: &dyn std::fmt::Display, constraint: &str) -> String {
     let value = match value {
         Shown::Null => "Value null".to_string(),
         Shown::Hidden => "Value".to_string(),
@@ -258,9 +258,40 @@ fn check_structure(
     failures: &mut Vec<String>,
 ) {
     for member in structure.members {
-        let wire = format!("{wire_prefix}{}", member.name);
-        let path = format!("{path_prefix}{}", message_name(member.name));
+        // Top-level members (the common case) need no allocation: the wire name is the
+        // member's, and the message path is only spelt out when something fails.
+        let wire: std::borrow::Cow<'_, str> = if wire_prefix.is_empty() {
+            std::borrow::Cow::Borrowed(member.name)
+        } else {
+            std::borrow::Cow::Owned(format!("{wire_prefix}{}", member.name))
+        };
+        let path = Path {
+            prefix: path_prefix,
+            member: member.name,
+        };
         check_member(member, params, index, &wire, &path, failures);
+    }
+}
+
+/// Where a member is, as AWS's messages spell it: `prefix` (`tags.1.member.`) and the wire name
+/// of the member, whose first letter is lower-cased when shown.
+#[derive(Clone, Copy)]
+struct Path<'a> {
+    prefix: &'a str,
+    member: &'a str,
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.prefix)?;
+        let mut chars = self.member.chars();
+        if let Some(first) = chars.next() {
+            for c in first.to_lowercase() {
+                std::fmt::Write::write_char(f, c)?;
+            }
+            f.write_str(chars.as_str())?;
+        }
+        Ok(())
     }
 }
 
@@ -269,7 +300,7 @@ fn check_member(
     params: &Params,
     index: &ListIndex,
     wire: &str,
-    path: &str,
+    path: &dyn std::fmt::Display,
     failures: &mut Vec<String>,
 ) {
     match member.shape {
@@ -307,6 +338,7 @@ fn check_member(
             for i in 1..=count {
                 let element_wire = format!("{wire}.member.{i}");
                 let element_path = format!("{path}.{i}.member");
+                let element_path: &dyn std::fmt::Display = &element_path;
                 let element = Member {
                     name: "",
                     // A list member that is absent is skipped by the index; present ones are
@@ -342,7 +374,7 @@ fn check_value(
     params: &Params,
     index: &ListIndex,
     wire: &str,
-    path: &str,
+    path: &dyn std::fmt::Display,
     failures: &mut Vec<String>,
 ) {
     match member.shape {
@@ -404,7 +436,7 @@ fn check_list_length(
     list: &ListShape,
     params: &Params,
     wire: &str,
-    path: &str,
+    path: &dyn std::fmt::Display,
     count: usize,
     failures: &mut Vec<String>,
 ) {
@@ -432,7 +464,12 @@ fn check_list_length(
     failures.push(failure(shown, path, &constraint));
 }
 
-fn check_string(s: &StringShape, value: &str, path: &str, failures: &mut Vec<String>) {
+fn check_string(
+    s: &StringShape,
+    value: &str,
+    path: &dyn std::fmt::Display,
+    failures: &mut Vec<String>,
+) {
     let shown = || {
         if s.sensitive {
             Shown::Hidden
@@ -483,26 +520,37 @@ fn check_string(s: &StringShape, value: &str, path: &str, failures: &mut Vec<Str
 }
 
 /// Whether `value` matches the model's (Java) `pattern` as a whole.
-pub fn pattern_matches(pattern: &str, value: &str) -> bool {
+pub fn pattern_matches(pattern: &'static str, value: &str) -> bool {
     compiled(pattern).is_some_and(|re| re.is_match(value))
 }
 
-fn compiled(pattern: &str) -> Option<&'static regex::Regex> {
-    static CACHE: OnceLock<std::sync::RwLock<HashMap<String, Option<&'static regex::Regex>>>> =
-        OnceLock::new();
+fn compiled(pattern: &'static str) -> Option<&'static regex::Regex> {
+    // The patterns are the generated tables' `&'static str`s: a few dozen, looked up by
+    // address (no hashing of the text on every request), compiled once each.
+    type Cache = Vec<(usize, usize, Option<&'static regex::Regex>)>;
+    static CACHE: OnceLock<std::sync::RwLock<Cache>> = OnceLock::new();
+    let key = (pattern.as_ptr() as usize, pattern.len());
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(hit) = cache.read().unwrap_or_else(|e| e.into_inner()).get(pattern) {
-        return *hit;
+    let hit = |entries: &Cache| {
+        entries
+            .iter()
+            .find(|(p, l, _)| (*p, *l) == key)
+            .map(|(_, _, re)| *re)
+    };
+    if let Some(re) = hit(&cache.read().unwrap_or_else(|e| e.into_inner())) {
+        return re;
+    }
+    let mut entries = cache.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = hit(&entries) {
+        return re;
     }
     let translated = format!(r"\A(?:{})\z", java_to_rust(pattern));
-    // Leaked once per distinct model pattern (a fixed, small set): lookups stay lock-light.
+    // Leaked once per distinct pattern: only `'static` patterns come here (the generated
+    // tables'), a fixed set, so this is bounded by the binary itself.
     let re = regex::Regex::new(&translated)
         .ok()
         .map(|re| &*Box::leak(Box::new(re)));
-    cache
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(pattern.to_string(), re);
+    entries.push((key.0, key.1, re));
     re
 }
 
