@@ -45,7 +45,8 @@ pub use mint::{
 /// direct dependency on rig-core.
 pub use rig_core::{http::Limits, Clock};
 pub use server::{
-    Issuer, IssuerConfig, StartError, DISCOVERY_PATH, JWKS_PATH, MAX_BODY_BYTES, MINT_PATH,
+    Issuer, IssuerConfig, StartError, CLOCK_PATH, DISCOVERY_PATH, JWKS_PATH, MAX_BODY_BYTES,
+    MINT_PATH,
 };
 
 /// The real Dynatrace issuer: the default identity of minted tokens.

@@ -30,6 +30,8 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 /// Where tokens are minted (`POST`).
 pub const MINT_PATH: &str = "/mint";
+/// Where the issuer's clock is read and moved.
+pub const CLOCK_PATH: &str = "/_issuer/clock";
 /// The default bound on `/mint` bodies: they are small JSON objects, and a token larger than
 /// STS accepts (20,000 characters) needs far fewer claims than this; anything bigger is a
 /// mistake or abuse.
@@ -268,6 +270,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
         (&Method::GET, "/healthz") => {
             json_bytes(StatusCode::OK, Bytes::from_static(b"{\"status\":\"ok\"}"))
         }
+        (&Method::GET | &Method::PUT, CLOCK_PATH) => clock(&state, req).await,
         (&Method::GET, "/authorize") => error(
             StatusCode::NOT_IMPLEMENTED,
             "unsupported_response_type",
@@ -277,6 +280,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
             not_allowed(&path, &[Method::GET])
         }
         (_, MINT_PATH) => not_allowed(&path, &[Method::POST]),
+        (_, CLOCK_PATH) => not_allowed(&path, &[Method::GET, Method::PUT]),
         _ => error(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -295,6 +299,42 @@ fn not_allowed(path: &str, allowed: &[Method]) -> Response<Body> {
             message,
         ),
     )
+}
+
+/// `GET /_issuer/clock`: the clock's state; `PUT` with rig-core's [`rig_core::ClockChange`]
+/// body (`{"now": RFC3339}`, `{"advance_seconds": N}`, `{"offset_seconds": N}`,
+/// `{"real": true}`) changes it, exactly as sts-mock's `/_sts-mock/clock` does.
+async fn clock(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let clock = state.minter.clock();
+    if req.method() == Method::GET {
+        return json_value(StatusCode::OK, &serde_json::json!(clock.state()));
+    }
+    let body = match state.limits.read_body(req.into_body()).await {
+        Ok(body) => body,
+        Err(e) => {
+            let mut response = error(e.status(), "invalid_request", e.to_string());
+            http::close_connection(&mut response);
+            return response;
+        }
+    };
+    let change: rig_core::ClockChange = match serde_json::from_slice(&body) {
+        Ok(change) => change,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("the body must be a JSON object such as {{\"advance_seconds\": 60}}: {e}"),
+            )
+        }
+    };
+    match clock.apply(&change) {
+        Ok(state) => json_value(StatusCode::OK, &serde_json::json!(state)),
+        Err(e) => error(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()),
+    }
+}
+
+fn json_value(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    json_bytes(status, Bytes::from(value.to_string()))
 }
 
 async fn mint(state: &State, req: Request<Incoming>) -> Response<Body> {

@@ -302,6 +302,54 @@ async fn tokens_are_minted_from_the_shared_clock() {
     assert_eq!(body["claims"]["nbf"], frozen + 3600 + 3600);
 }
 
+#[tokio::test]
+async fn the_clock_is_read_and_moved_over_http() {
+    let issuer = dev_issuer().await;
+    let url = format!("{}/_issuer/clock", issuer.url());
+    let put = |body: &'static str| {
+        let url = url.clone();
+        async move {
+            let r = client().put(&url).body(body).send().await.unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                serde_json::from_slice::<Value>(&r.bytes().await.unwrap()).unwrap(),
+            )
+        }
+    };
+    let r = client().get(&url).send().await.unwrap();
+    let state: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(state["mode"], "real");
+    let (status, state) = put(r#"{"now": "2026-11-23T05:00:00Z"}"#).await;
+    assert_eq!(
+        (status, state["mode"].as_str()),
+        (200, Some("frozen")),
+        "{state}"
+    );
+    let (_, body) = post_mint(&issuer, "").await;
+    assert_eq!(body["claims"]["iat"], 1_795_410_000);
+    let (_, state) = put(r#"{"advance_seconds": 60}"#).await;
+    assert_eq!(state["now"], "2026-11-23T05:01:00Z");
+    for bad in [
+        "",
+        "{}",
+        r#"{"now": "later"}"#,
+        r#"{"advance_seconds": "x"}"#,
+    ] {
+        let (status, body) = put(bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"], "invalid_request");
+    }
+    assert_eq!(
+        issuer.clock().unix(),
+        1_795_410_060,
+        "a refused change moved the clock"
+    );
+    let r = client().post(&url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(r.headers()["allow"], "GET, PUT");
+}
+
 /// Kills the child on drop so a failing test leaves no server behind.
 struct Running(Child);
 impl Drop for Running {
