@@ -305,32 +305,24 @@ fn not_allowed(path: &str, allowed: &[Method]) -> Response<Body> {
 /// body (`{"now": RFC3339}`, `{"advance_seconds": N}`, `{"offset_seconds": N}`,
 /// `{"real": true}`) changes it, exactly as sts-mock's `/_sts-mock/clock` does.
 async fn clock(state: &State, req: Request<Incoming>) -> Response<Body> {
-    let clock = state.minter.clock();
-    if req.method() == Method::GET {
-        return json_value(StatusCode::OK, &serde_json::json!(clock.state()));
-    }
-    let body = match state.limits.read_body(req.into_body()).await {
-        Ok(body) => body,
-        Err(e) => {
-            let mut response = error(e.status(), "invalid_request", e.to_string());
-            http::close_connection(&mut response);
-            return response;
+    let put = req.method() == Method::PUT;
+    let body = if put {
+        match state.limits.read_body(req.into_body()).await {
+            Ok(body) => body,
+            Err(e) => {
+                let mut response = error(e.status(), "invalid_request", e.to_string());
+                http::close_connection(&mut response);
+                return response;
+            }
         }
+    } else {
+        Default::default()
     };
-    let change: rig_core::ClockChange = match serde_json::from_slice(&body) {
-        Ok(change) => change,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                format!("the body must be a JSON object such as {{\"advance_seconds\": 60}}: {e}"),
-            )
-        }
-    };
-    match clock.apply(&change) {
-        Ok(state) => json_value(StatusCode::OK, &serde_json::json!(state)),
-        Err(e) => error(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()),
-    }
+    let (status, value) = rig_core::clock_http_answer(state.minter.clock(), put, &body);
+    json_value(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        &value,
+    )
 }
 
 fn json_value(status: StatusCode, value: &serde_json::Value) -> Response<Body> {

@@ -309,6 +309,34 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
     out
 }
 
+/// The clock's HTTP form, the same on both servers (`GET`/`PUT /_sts-mock/clock`,
+/// `/_issuer/clock`): `GET` answers the state; `PUT` with a JSON [`ClockChange`] changes the
+/// clock and answers the new state. Returns the status and the JSON body; a refused body is
+/// `400` with `{"error": "invalid_request", "message": ...}` and changes nothing.
+pub fn http_answer(clock: &Clock, method_is_put: bool, body: &[u8]) -> (u16, serde_json::Value) {
+    let refuse = |message: String| {
+        (
+            400,
+            serde_json::json!({ "error": "invalid_request", "message": message }),
+        )
+    };
+    if !method_is_put {
+        return (200, serde_json::json!(clock.state()));
+    }
+    let change: ClockChange = match serde_json::from_slice(body) {
+        Ok(change) => change,
+        Err(e) => {
+            return refuse(format!(
+                "the body must be a JSON object such as {{\"advance_seconds\": 60}}: {e}"
+            ))
+        }
+    };
+    match clock.apply(&change) {
+        Ok(state) => (200, serde_json::json!(state)),
+        Err(e) => refuse(e.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

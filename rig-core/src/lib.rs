@@ -25,4 +25,7 @@ mod clock;
 pub mod http;
 pub mod logging;
 
-pub use clock::{rfc3339, Clock, ClockChange, ClockError, ClockMode, ClockState};
+pub use clock::{
+    http_answer as clock_http_answer, rfc3339, Clock, ClockChange, ClockError, ClockMode,
+    ClockState,
+};

@@ -107,44 +107,34 @@ fn health<'a>(_: &'a Services, _: Request<Incoming>, _: Limits) -> BoxFuture<'a,
     Box::pin(async { json(StatusCode::OK, &serde_json::json!({ "status": "ok" })) })
 }
 
-/// `GET /_sts-mock/clock`: the clock's state; `PUT` with a [`rig_core::ClockChange`] body
-/// (`{"now": RFC3339}`, `{"advance_seconds": N}`, `{"offset_seconds": N}`, `{"real": true}`)
-/// changes it and answers the new state. Bad bodies get `400` saying what to send.
+/// `GET /_sts-mock/clock` and `PUT` with a [`rig_core::ClockChange`]: rig-core's one HTTP form
+/// of the clock, the issuer's too.
 fn clock<'a>(
     services: &'a Services,
     request: Request<Incoming>,
     limits: Limits,
 ) -> BoxFuture<'a, Response<Body>> {
     Box::pin(async move {
-        if request.method() == Method::GET {
-            return json(StatusCode::OK, &serde_json::json!(services.clock.state()));
-        }
-        let bad = |message: String| {
-            json(
-                StatusCode::BAD_REQUEST,
-                &serde_json::json!({ "error": "invalid_request", "message": message }),
-            )
-        };
-        let body = match limits.read_body(request.into_body()).await {
-            Ok(body) => body,
-            Err(e) => {
-                let mut response = bad(e.to_string());
-                *response.status_mut() = e.status();
-                http::close_connection(&mut response);
-                return response;
+        let put = request.method() == Method::PUT;
+        let body = if put {
+            match limits.read_body(request.into_body()).await {
+                Ok(body) => body,
+                Err(e) => {
+                    let mut response = json(
+                        e.status(),
+                        &serde_json::json!({ "error": "invalid_request", "message": e.to_string() }),
+                    );
+                    http::close_connection(&mut response);
+                    return response;
+                }
             }
+        } else {
+            Default::default()
         };
-        let change: rig_core::ClockChange = match serde_json::from_slice(&body) {
-            Ok(change) => change,
-            Err(e) => {
-                return bad(format!(
-                    "the body must be a JSON object such as {{\"advance_seconds\": 60}}: {e}"
-                ))
-            }
-        };
-        match services.clock.apply(&change) {
-            Ok(state) => json(StatusCode::OK, &serde_json::json!(state)),
-            Err(e) => bad(e.to_string()),
-        }
+        let (status, value) = rig_core::clock_http_answer(&services.clock, put, &body);
+        json(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            &value,
+        )
     })
 }
