@@ -94,6 +94,8 @@ pub(super) fn claims(fields: &Fields) -> Result<Map<String, Value>, MintError> {
     let owner_id = fields.str_or("repository_owner_id", "65");
     let environment = fields.str("environment");
     let sha = fields.str_or("sha", DEFAULT_SHA);
+    // Guess: a workflow file and name for the requests that give none (`deploy.yml`, `deploy`);
+    // GitHub names the workflow file and the ref that ran it, also for non-reusable workflows.
     let workflow_file = format!("{repository}/.github/workflows/deploy.yml@{git_ref}");
     let workflow_ref = fields.str("workflow_ref").unwrap_or(&workflow_file);
     let job_workflow_ref = fields.str_or("job_workflow_ref", workflow_ref);
