@@ -244,9 +244,9 @@ pub fn provider_claims(provider: &str) -> &'static [&'static str] {
 }
 
 /// A claim's values as condition-key values: a string as it is, a number or boolean as its
-/// JSON text, an array's scalar items each. A claim named with a `/` that is not a claim of
-/// its own is looked up nested (`google/organization_number` in `{"google": {...}}`).
-/// Guess: AWS drops objects and nulls, as keys hold text.
+/// JSON text, an array's scalar items each. Guess: a claim named with a `/` that is not a
+/// claim of its own is looked up nested (`google/organization_number` in `{"google": {...}}`),
+/// and AWS drops objects and nulls, as keys hold text.
 fn claim_values(claims: &Map<String, Value>, claim: &str) -> Option<Vec<String>> {
     let value = claims.get(claim).or_else(|| {
         let (outer, inner) = claim.split_once('/')?;

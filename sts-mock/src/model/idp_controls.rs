@@ -5,7 +5,8 @@
 //! that trusts such a provider must evaluate the claim that carries the tenancy. IAM checks it
 //! when a role is created and when its trust policy is updated, and never re-checks existing
 //! policies; so the model calls [`check`] from `add_role` and `update_trust_policy` only, and
-//! a state file's roles load unchecked.
+//! a state file's roles load unchecked. Guess: IAM applies the controls after the policy
+//! grammar and before the trust policy's size quota.
 
 use super::provider_key;
 use crate::error::AwsError;
@@ -13,7 +14,8 @@ use crate::policy::{Operator, Policy, PrincipalKind, SetQualifier};
 
 /// The shared providers on AWS's page and the keys one of which a trust policy must scope.
 /// The page's table as public tools reproduce it (TrustEdge's audit rubric, an IAM emulator's
-/// test table, AWS's "EnforceTrustedOIDCTenant" rules): `sub` for most, `sub` or
+/// test table, AWS's "EnforceTrustedOIDCTenant" rules; the page itself could not be read
+/// here, so this is a Guess where those agree): `sub` for most, `sub` or
 /// `job_workflow_ref` for GitHub Actions (the alternative AWS's own message names), `aud` for
 /// those whose tenancy is in the audience, and the global `sts:RoleSessionName` for Azure
 /// Sentinel. Keys without a `:` are claims, prefixed with the provider.
