@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the issuer and sts-mock together on their built-in defaults, wired to each other
-# (sts-mock's default setup fetches https://token.dynatrace.com's keys from 127.0.0.1:9400).
+# (sts-mock's default setup fetches https://token.dynatrace.com's keys from 127.0.0.1:9400, and
+# GitHub Actions', GitLab's and the EKS cluster's from /github, /gitlab and /eks there).
 # Prints a walk-through that works when pasted into another shell; Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,7 @@ pids+=($!)
 # Wait until both answer before printing the walk-through.
 for _ in $(seq 1 100); do
   if curl -sf http://127.0.0.1:9400/.well-known/openid-configuration >/dev/null 2>&1 &&
+     curl -sf http://127.0.0.1:9400/github/.well-known/openid-configuration >/dev/null 2>&1 &&
      curl -s -o /dev/null http://127.0.0.1:9401/ 2>/dev/null; then
     break
   fi
@@ -42,7 +44,10 @@ done
 cat <<WALK
 
 Issuer  http://127.0.0.1:9400  (iss https://token.dynatrace.com)
-STS+IAM http://127.0.0.1:9401  (built-in default: examples/dynatrace.toml)
+        http://127.0.0.1:9400/github/  (iss https://token.actions.githubusercontent.com)
+        http://127.0.0.1:9400/gitlab/  (iss https://gitlab.com)
+        http://127.0.0.1:9400/eks/     (iss https://oidc.eks.us-east-1.amazonaws.com/id/4A1F0E5C9B3D8A7E6C2F1B0D9E8A7C6B)
+STS+IAM http://127.0.0.1:9401  (built-in default: examples/default.toml)
 
 Paste into another shell:
 
@@ -63,7 +68,16 @@ Paste into another shell:
   curl -s http://127.0.0.1:9401/_sts-mock/decisions; echo
   $bin/sts-mock explain --trust-policy $repo/examples/policies/dynatrace-trust.json --token "\$OTHER"
 
-  # 4. What may the role do once assumed? AWS's simulator, the IAM way:
+  # 4. A GitHub Actions workflow of octo-org/octo-repo on main may assume github-deploy; the
+  #    same workflow on another branch may not (docs/issuers/ has every issuer's cases):
+  GH=\$($bin/issuer mint --keys $repo/keys --issuer github repository=octo-org/octo-repo ref=refs/heads/main)
+  aws sts assume-role-with-web-identity --role-arn arn:aws:iam::000000000000:role/github-deploy \\
+      --role-session-name demo --web-identity-token "\$GH"
+  DEV=\$($bin/issuer mint --keys $repo/keys --issuer github repository=octo-org/octo-repo ref=refs/heads/dev)
+  aws sts assume-role-with-web-identity --role-arn arn:aws:iam::000000000000:role/github-deploy \\
+      --role-session-name demo --web-identity-token "\$DEV"
+
+  # 5. What may the role do once assumed? AWS's simulator, the IAM way:
   aws iam simulate-principal-policy --policy-source-arn arn:aws:iam::000000000000:role/dynatrace-aws-connector \\
       --action-names account:ListRegions s3:ListBuckets
 

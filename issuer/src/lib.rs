@@ -1,10 +1,15 @@
-//! `issuer`: a local OIDC token issuer for tests of web-identity federation into AWS.
+//! `issuer`: local OIDC token issuers for tests of web-identity federation into AWS.
 //!
-//! It serves OIDC discovery and a JWKS, and mints signed JWTs on request, with the Dynatrace
-//! AWS-connector profile built in (`aud` = `<tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector`,
-//! `sub` = `dtid:connection/<connection>`) and deliberately bad tokens for negative tests.
-//! The issuer identity (`iss`, default `https://token.dynatrace.com`) is independent of the
-//! address it listens on, so production trust policies work unchanged.
+//! One process serves several issuers, each at its own path prefix with its own identity
+//! (`iss`), keys and [`Profile`] (the claims the real issuer puts in its tokens): Dynatrace at
+//! `/` (`aud` = `<tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector`, `sub` =
+//! `dtid:connection/<connection>`, or a current connection's `dt:connection-id/<ID>`), and,
+//! with [`IssuerConfig::builtin_issuers`], GitHub Actions at `/github/`, GitLab CI at
+//! `/gitlab/` and an EKS cluster at `/eks/`; a configuration file ([`issuers::load_file`])
+//! declares more. Each serves OIDC discovery in its real issuer's shape, its JWKS, and mints
+//! signed JWTs on request, deliberately bad ones too for negative tests. Identities are
+//! independent of the address the process listens on, so production trust policies work
+//! unchanged.
 //!
 //! ```
 //! use issuer::{Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, SigningKey};
@@ -30,23 +35,30 @@
 
 #![warn(missing_docs)]
 
-// The modules are private: the crate root is the whole public API, so internals can move
-// without breaking the tests and tools that use the issuer.
+// The modules are private, but for the issuers file: the crate root is the whole public API,
+// so internals can move without breaking the tests and tools that use the issuer.
+pub mod issuers;
 mod keys;
 mod mint;
+mod profile;
 mod server;
 
+pub use issuers::{Builtin, IssuerSpec, KeySource, BUILTIN_ISSUERS, ROOT_ISSUER};
 pub use keys::{write_new_key, KeyAlg, KeyError, KeySet, SigningKey};
 pub use mint::{
     Fault, MintError, MintRequest, MintedToken, Minter, DEFAULT_CONNECTION, DEFAULT_TENANT,
     DEFAULT_TTL_SECS, MAX_TTL_SECS, WRONG_ISSUER,
 };
+pub use profile::{
+    Field, FieldKind, Profile, DEFAULT_CONNECTION_ID, DYNATRACE_SETTINGS_SCHEMA, EKS_CLUSTER_ID,
+    EKS_ISSUER_URL, GITHUB_ISSUER_URL, GITLAB_ISSUER_URL,
+};
 /// The clock and the server limits an [`IssuerConfig`] takes, re-exported so a test needs no
 /// direct dependency on rig-core.
 pub use rig_core::{http::Limits, Clock};
 pub use server::{
-    Issuer, IssuerConfig, StartError, CLOCK_PATH, DISCOVERY_PATH, JWKS_PATH, MAX_BODY_BYTES,
-    MINT_PATH,
+    Issuer, IssuerConfig, ServedIssuer, StartError, CLOCK_PATH, DISCOVERY_PATH, JWKS_PATH,
+    MAX_BODY_BYTES, MINT_PATH,
 };
 
 /// The real Dynatrace issuer: the default identity of minted tokens.

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use issuer::{Clock, Fault, Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, Minter};
+use issuer::{
+    Clock, Fault, Issuer, IssuerConfig, IssuerSpec, KeyAlg, KeySet, KeySource, MintRequest, Minter,
+    ROOT_ISSUER,
+};
 use rig_core::logging::{self, LogFormat};
 
 /// How long Ctrl-C waits for requests in progress before the process exits anyway.
@@ -30,10 +33,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve OIDC discovery, the JWKS and POST /mint.
+    /// Serve every issuer (Dynatrace at /, GitHub Actions at /github/, GitLab CI at /gitlab/,
+    /// EKS at /eks/, and those of --config): each its OIDC discovery, JWKS and POST mint.
     Serve(ServeArgs),
-    /// Mint one token offline and print it, or write it with --out (exactly the token, no
-    /// newline unless stdout is a terminal: a ready AWS_WEB_IDENTITY_TOKEN_FILE).
+    /// Mint one token offline for any issuer and print it, or write it with --out (exactly
+    /// the token, no newline unless stdout is a terminal: a ready AWS_WEB_IDENTITY_TOKEN_FILE).
     Mint(MintArgs),
     /// Generate a new signing key into the key directory.
     Keygen(KeygenArgs),
@@ -41,15 +45,21 @@ enum Command {
 
 #[derive(Args)]
 struct KeyArgs {
-    /// Directory of PKCS#8 PEM private keys (RSA or P-256); every key is published.
+    /// Directory of PKCS#8 PEM private keys (RSA or P-256) of the issuer at /; every key is
+    /// published. The built-in issuers' keys are in its subdirectories github/, gitlab/, eks/.
     #[arg(long, env = "ISSUER_KEYS", default_value = issuer::DEFAULT_KEYS_DIR)]
     keys: PathBuf,
-    /// kid (file stem) of the key that signs; default: the first key by file name.
+    /// kid (file stem) of the key that signs for the issuer at /; default: the first key by
+    /// file name.
     #[arg(long, env = "ISSUER_SIGNING_KEY")]
     signing_key: Option<String>,
-    /// Issuer identity put in `iss` and the discovery document.
+    /// Identity of the issuer at /, put in `iss` and its discovery document.
     #[arg(long, env = "ISSUER_URL", default_value = issuer::DEFAULT_ISSUER_URL)]
     issuer_url: String,
+    /// An issuers file (TOML) declaring more issuers: name, prefix, issuer_url, profile, keys,
+    /// claims (keys directories relative to the file).
+    #[arg(long, env = "ISSUER_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -77,18 +87,23 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct MintArgs {
-    /// Dynatrace tenant (aud = <tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector).
-    #[arg(long, default_value = issuer::DEFAULT_TENANT)]
-    tenant: String,
-    /// Dynatrace connection name (sub = dtid:connection/<connection>).
-    #[arg(long, default_value = issuer::DEFAULT_CONNECTION)]
-    connection: String,
+    /// The issuer that mints: dynatrace (at /), github, gitlab, eks, or one of --config.
+    #[arg(long, default_value = ROOT_ISSUER)]
+    issuer: String,
+    /// Dynatrace tenant (aud = <tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector);
+    /// default abc12345.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Dynatrace connection name (sub = dtid:connection/<connection>); default my-connection.
+    #[arg(long)]
+    connection: Option<String>,
     /// Extra claims as a JSON object, merged over the profile's claims.
     #[arg(long)]
     claims: Option<String>,
-    /// Lifetime in seconds.
-    #[arg(long, default_value_t = issuer::DEFAULT_TTL_SECS)]
-    ttl: i64,
+    /// Lifetime in seconds; default the profile's (300 for Dynatrace and GitHub, 3600 for
+    /// GitLab, 86400 for EKS).
+    #[arg(long)]
+    ttl: Option<i64>,
     /// Make a deliberately bad token: expired, not-yet-valid, unknown-kid, foreign-key,
     /// bad-signature, alg-none, hs256-confusion, wrong-issuer.
     #[arg(long)]
@@ -99,6 +114,10 @@ struct MintArgs {
     /// Write exactly the token to FILE (created or truncated, mode 0600) instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// The profile's fields, e.g. repository=octo-org/octo-repo ref=refs/heads/main
+    /// (github), namespace=default service_account=app (eks), connection_id=ID (dynatrace).
+    #[arg(value_name = "FIELD=VALUE", value_parser = parse_field)]
+    fields: Vec<(String, String)>,
     #[command(flatten)]
     clock_args: ClockArgs,
     #[command(flatten)]
@@ -123,6 +142,15 @@ fn parse_alg(s: &str) -> Result<KeyAlg, String> {
         "rs256" | "rsa" => Ok(KeyAlg::Rs256),
         "es256" | "ec" | "p256" | "p-256" => Ok(KeyAlg::Es256),
         _ => Err(format!("unknown key type `{s}`, expected rs256 or es256")),
+    }
+}
+
+fn parse_field(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!(
+            "`{s}` is not FIELD=VALUE, such as repository=octo-org/octo-repo"
+        )),
     }
 }
 
@@ -159,13 +187,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut config = IssuerConfig::new(keys)
         .listen(args.listen)
         .issuer_url(args.key_args.issuer_url.clone())
-        .clock(args.clock_args.clock);
+        .clock(args.clock_args.clock)
+        .builtin_issuers(&args.key_args.keys)
+        .map_err(|e| e.to_string())?;
     if let Some(uri) = args.jwks_uri {
         config = config.jwks_uri(uri);
     }
+    for spec in configured(&args.key_args)? {
+        config = config.issuer(spec);
+    }
     let issuer = Issuer::start(config).await.map_err(|e| e.to_string())?;
     let signing = issuer.minter().keys().signing_key();
-    let banner = format!(
+    let mut banner = format!(
         "issuer listening on {}\nissuer URL (iss): {}\ndiscovery: {}\njwks: {}\nsigning key: {} ({})\n",
         issuer.url(),
         issuer.issuer_url(),
@@ -174,6 +207,27 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         signing.kid(),
         signing.alg()
     );
+    for served in &issuer.issuers()[1..] {
+        let key = served.minter().keys().signing_key();
+        banner.push_str(&format!(
+            "issuer {} ({}): iss {} at {}, signing key {} ({})\n",
+            served.name(),
+            served.profile(),
+            served.issuer_url(),
+            served.base_url(),
+            key.kid(),
+            key.alg()
+        ));
+        if let KeySource::Generated(dir) = served.key_source() {
+            // Offline `issuer mint --issuer NAME` needs the key the server publishes.
+            tracing::warn!(
+                issuer = served.name(),
+                "{} does not exist: generated a key for this run; tokens minted offline for this issuer will not verify (make a key with `issuer keygen --keys {} --kid NAME`)",
+                dir.display(),
+                dir.display()
+            );
+        }
+    }
     // A reader that stops after the first line (the URL) must not kill the server: println!
     // would panic on the closed pipe.
     let mut stdout = std::io::stdout().lock();
@@ -188,8 +242,56 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The issuers of `--config`, if given.
+fn configured(args: &KeyArgs) -> Result<Vec<IssuerSpec>, String> {
+    match &args.config {
+        Some(path) => issuer::issuers::load_file(path).map_err(|e| e.to_string()),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The minter of the issuer called `name`, with the keys the server would publish for it.
+fn minter_for(name: &str, args: &KeyArgs) -> Result<Minter, String> {
+    if name == ROOT_ISSUER {
+        return Ok(Minter::new(args.issuer_url.clone(), load_keys(args)?));
+    }
+    let spec = if let Some(builtin) = issuer::issuers::builtin(name) {
+        let dir = args.keys.join(builtin.name);
+        if !dir.exists() {
+            // The server generates a key for a missing directory, which no offline token can
+            // match: refuse rather than mint a token that cannot verify.
+            return Err(format!(
+                "{} does not exist, so a server would generate a key for issuer {name} that this token cannot match; make one with `issuer keygen --keys {} --kid NAME`",
+                dir.display(),
+                dir.display()
+            ));
+        }
+        IssuerSpec::builtin(builtin, &args.keys).map_err(|e| e.to_string())?
+    } else {
+        let specs = configured(args)?;
+        let names: Vec<String> = issuer::BUILTIN_ISSUERS
+            .iter()
+            .map(|b| b.name.to_string())
+            .chain(specs.iter().map(|s| s.name.clone()))
+            .collect();
+        specs.into_iter().find(|s| s.name == name).ok_or_else(|| {
+            format!(
+                "no issuer called `{name}`; the issuers are: {}{}",
+                names.join(", "),
+                if args.config.is_none() {
+                    " (give --config FILE for the ones an issuers file declares)"
+                } else {
+                    ""
+                }
+            )
+        })?
+    };
+    Ok(Minter::new(spec.issuer_url, spec.keys)
+        .with_profile(spec.profile)
+        .with_default_claims(spec.default_claims))
+}
+
 fn mint(args: MintArgs) -> Result<(), String> {
-    let keys = load_keys(&args.key_args)?;
     let claims = match args.claims {
         None => None,
         Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
@@ -198,14 +300,26 @@ fn mint(args: MintArgs) -> Result<(), String> {
             Err(e) => return Err(format!("--claims is not valid JSON: {e}")),
         },
     };
-    let request = MintRequest {
-        tenant: Some(args.tenant),
-        connection: Some(args.connection),
+    let mut request = MintRequest {
+        tenant: args.tenant,
+        connection: args.connection,
         claims,
-        ttl: Some(args.ttl),
+        ttl: args.ttl,
         fault: args.fault,
+        ..Default::default()
     };
-    let minted = Minter::new(args.key_args.issuer_url, keys)
+    for (name, value) in args.fields {
+        let taken = match name.as_str() {
+            "tenant" => request.tenant.is_some(),
+            "connection" => request.connection.is_some(),
+            other => request.fields.contains_key(other),
+        };
+        if taken {
+            return Err(format!("the field {name} is given twice"));
+        }
+        request = request.field(&name, value);
+    }
+    let minted = minter_for(&args.issuer, &args.key_args)?
         .with_clock(args.clock_args.clock)
         .mint(&request)
         .map_err(|e| e.to_string())?;

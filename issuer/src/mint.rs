@@ -1,7 +1,7 @@
-//! Minting: turns a [`MintRequest`] (the `POST /mint` body, also the `issuer mint` options)
-//! into a signed compact JWS, with the Dynatrace profile built in and deliberate faults for
-//! negative tests. Pure apart from the clock (the injected [`Clock`]) and randomness: no HTTP
-//! here.
+//! Minting: turns a [`MintRequest`] (the body of a `mint` endpoint, also the `issuer mint`
+//! options) into a signed compact JWS with the claims of the issuer's [`Profile`], and
+//! deliberate faults for negative tests. Pure apart from the clock (the injected [`Clock`]) and
+//! randomness: no HTTP here.
 
 use std::sync::OnceLock;
 
@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::keys::{KeyAlg, KeySet, SigningKey};
+use crate::profile::Profile;
 
-/// Default token lifetime. Guess: Dynatrace does not document the lifetime of its AWS-connector
-/// tokens; 300 s matches the short-lived tokens OIDC federation usually uses.
+/// Default token lifetime of the Dynatrace profile (each [`Profile`] has its own). Guess:
+/// Dynatrace does not document the lifetime of its AWS-connector tokens; 300 s matches the
+/// short-lived tokens OIDC federation usually uses.
 pub const DEFAULT_TTL_SECS: i64 = 300;
 /// Longest lifetime a caller may ask for (one week): long enough for any test, short enough to
 /// catch a unit mistake such as milliseconds.
@@ -27,9 +29,13 @@ pub const DEFAULT_CONNECTION: &str = "my-connection";
 /// The issuer a `wrong-issuer` token claims to come from.
 pub const WRONG_ISSUER: &str = "https://wrong-issuer.invalid";
 
-/// A request for a token: the `POST /mint` body.
+/// A request for a token: the body of `POST /mint` (and of every issuer's `mint`).
+///
+/// `tenant` and `connection` are the Dynatrace profile's fields, kept as members for the
+/// requests written before there were other profiles; every other profile field (`repository`,
+/// `ref`, `namespace`, `connection_id`, ...) is in [`fields`](Self::fields), and the issuer's
+/// profile refuses the ones it does not know.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MintRequest {
     /// Dynatrace tenant: `aud` = `<tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,12 +46,55 @@ pub struct MintRequest {
     /// Claims merged over the profile's claims (any JSON object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<Map<String, Value>>,
-    /// Lifetime in seconds (default 300).
+    /// Lifetime in seconds (default: the profile's, 300 for Dynatrace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
     /// A deliberate defect, for negative tests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
+    /// The profile's other fields, by name (see [`Profile::fields`]).
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+impl MintRequest {
+    /// A request for the profile's defaults.
+    pub fn new() -> MintRequest {
+        MintRequest::default()
+    }
+
+    /// Sets a profile field (`tenant` and `connection` set their members).
+    pub fn field(mut self, name: &str, value: impl Into<Value>) -> MintRequest {
+        let value = value.into();
+        match (name, &value) {
+            ("tenant", Value::String(s)) => self.tenant = Some(s.clone()),
+            ("connection", Value::String(s)) => self.connection = Some(s.clone()),
+            _ => {
+                self.fields.insert(name.to_string(), value);
+            }
+        }
+        self
+    }
+
+    /// Adds a claim merged over the profile's claims.
+    pub fn claim(mut self, name: &str, value: impl Into<Value>) -> MintRequest {
+        self.claims
+            .get_or_insert_with(Map::new)
+            .insert(name.to_string(), value.into());
+        self
+    }
+
+    /// Sets the lifetime, in seconds.
+    pub fn ttl(mut self, seconds: i64) -> MintRequest {
+        self.ttl = Some(seconds);
+        self
+    }
+
+    /// Asks for a deliberately bad token.
+    pub fn fault(mut self, fault: Fault) -> MintRequest {
+        self.fault = Some(fault);
+        self
+    }
 }
 
 /// Deliberately bad tokens, each one a way real verifiers must say no.
@@ -138,27 +187,46 @@ pub enum MintError {
     Signing(String),
 }
 
-/// Mints tokens for one issuer identity from one key set, at the time its [`Clock`] tells.
+/// Mints tokens for one issuer identity from one key set, with one profile's claims, at the
+/// time its [`Clock`] tells.
 #[derive(Debug, Clone)]
 pub struct Minter {
     issuer_url: String,
     keys: KeySet,
     clock: Clock,
+    profile: Profile,
+    default_claims: Map<String, Value>,
 }
 
 impl Minter {
-    /// A minter for identity `issuer_url` (the `iss` claim), on real time.
+    /// A minter for identity `issuer_url` (the `iss` claim) with the Dynatrace profile, on real
+    /// time.
     pub fn new(issuer_url: impl Into<String>, keys: KeySet) -> Minter {
         Minter {
             issuer_url: issuer_url.into(),
             keys,
             clock: Clock::real(),
+            profile: Profile::Dynatrace,
+            default_claims: Map::new(),
         }
     }
 
     /// Reads time from `clock` (a shared handle: moving it moves the next token's `iat`).
     pub fn with_clock(mut self, clock: Clock) -> Minter {
         self.clock = clock;
+        self
+    }
+
+    /// Mints `profile`'s claims.
+    pub fn with_profile(mut self, profile: Profile) -> Minter {
+        self.profile = profile;
+        self
+    }
+
+    /// Merges `claims` over the profile's claims of every token (a request's `claims` merge
+    /// over these in turn).
+    pub fn with_default_claims(mut self, claims: Map<String, Value>) -> Minter {
+        self.default_claims = claims;
         self
     }
 
@@ -177,6 +245,16 @@ impl Minter {
         &self.clock
     }
 
+    /// The profile whose claims are minted.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The claims merged over the profile's in every token.
+    pub fn default_claims(&self) -> &Map<String, Value> {
+        &self.default_claims
+    }
+
     /// Mints a token at the clock's "now".
     pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
         self.mint_at(request, self.clock.unix())
@@ -184,34 +262,29 @@ impl Minter {
 
     /// Mints a token as if the time were `now` (seconds since the epoch).
     pub fn mint_at(&self, request: &MintRequest, now: i64) -> Result<MintedToken, MintError> {
-        let tenant = non_empty("tenant", request.tenant.as_deref(), DEFAULT_TENANT)?;
-        let connection = non_empty(
-            "connection",
-            request.connection.as_deref(),
-            DEFAULT_CONNECTION,
-        )?;
-        let ttl = request.ttl.unwrap_or(DEFAULT_TTL_SECS);
+        let profile_claims = self.profile.claims(&self.issuer_url, request)?;
+        let ttl = request.ttl.unwrap_or(self.profile.default_ttl());
         if !(1..=MAX_TTL_SECS).contains(&ttl) {
             return Err(MintError::Invalid(format!(
                 "ttl must be between 1 and {MAX_TTL_SECS} seconds, got {ttl}"
             )));
         }
+        // Each issuer dates `nbf` its own way relative to `iat` (GitHub 600 s before it).
+        let skew = self.profile.not_before_skew();
 
         let mut claims = Map::new();
         claims.insert("iss".into(), self.issuer_url.clone().into());
-        claims.insert("sub".into(), format!("dtid:connection/{connection}").into());
-        claims.insert(
-            "aud".into(),
-            format!("{tenant}.apps.dynatrace.com/app-id/dynatrace.aws.connector").into(),
-        );
+        claims.extend(profile_claims);
         claims.insert("iat".into(), now.into());
-        claims.insert("nbf".into(), now.into());
+        claims.insert("nbf".into(), (now - skew).into());
         claims.insert("exp".into(), (now + ttl).into());
         claims.insert("jti".into(), uuid::Uuid::new_v4().to_string().into());
-        if let Some(extra) = &request.claims {
-            for (name, value) in extra {
-                claims.insert(name.clone(), value.clone());
-            }
+        for (name, value) in self
+            .default_claims
+            .iter()
+            .chain(request.claims.iter().flatten())
+        {
+            claims.insert(name.clone(), value.clone());
         }
 
         match request.fault {
@@ -220,7 +293,7 @@ impl Minter {
                 let exp = now - 600;
                 claims.insert("exp".into(), exp.into());
                 claims.insert("iat".into(), (exp - ttl).into());
-                claims.insert("nbf".into(), (exp - ttl).into());
+                claims.insert("nbf".into(), (exp - ttl - skew).into());
             }
             Some(Fault::NotYetValid) => {
                 let start = now + 3600;
@@ -271,23 +344,6 @@ impl Minter {
             fault: request.fault,
         })
     }
-}
-
-fn non_empty<'a>(
-    field: &str,
-    value: Option<&'a str>,
-    default: &'a str,
-) -> Result<&'a str, MintError> {
-    let value = value.unwrap_or(default);
-    if value.is_empty() {
-        return Err(MintError::Invalid(format!("{field} must not be empty")));
-    }
-    if let Some(c) = value.chars().find(|c| c.is_control() || c.is_whitespace()) {
-        return Err(MintError::Invalid(format!(
-            "{field} must not contain whitespace or control characters, found {c:?}"
-        )));
-    }
-    Ok(value)
 }
 
 fn sign(

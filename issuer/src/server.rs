@@ -1,6 +1,8 @@
-//! The issuer's HTTP server: discovery, JWKS and `POST /mint`, on rig-core's server plumbing
-//! (the limits, graceful shutdown and 405s both servers share). Starts on any address (port 0
-//! picks a free one), answers at once, and stops when the [`Issuer`] is dropped.
+//! The issuer's HTTP server: several issuers in one process, each at its own path prefix with
+//! its discovery document, JWKS and `POST mint` (the one at `/` also answers `/healthz` and
+//! `/_issuer/clock`), on rig-core's server plumbing (the limits, graceful shutdown and 405s
+//! both servers share). Starts on any address (port 0 picks a free one), answers at once, and
+//! stops when the [`Issuer`] is dropped.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,26 +11,22 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
-use openidconnect::core::{
-    CoreClaimName, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
-    CoreSubjectIdentifierType,
-};
-use openidconnect::{
-    AuthUrl, EmptyAdditionalProviderMetadata, IssuerUrl, JsonWebKeySetUrl, ResponseTypes,
-};
 use rig_core::http::{self, Body, BodyError, Limits};
 use rig_core::Clock;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use crate::issuers::{check_unique, IssuerSpec, KeySource, ROOT_ISSUER};
 use crate::keys::{KeyAlg, KeySet};
 use crate::mint::{MintError, MintRequest, MintedToken, Minter};
+use crate::profile::Profile;
 
-/// Where the JWKS is served (named in the discovery document).
+/// Where the issuer at `/` serves its JWKS (named in its discovery document).
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
-/// Where the OIDC discovery document is served.
+/// Where the issuer at `/` serves its OIDC discovery document (every issuer serves its own at
+/// `PREFIX.well-known/openid-configuration`).
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
-/// Where tokens are minted (`POST`).
+/// Where the issuer at `/` mints tokens (`POST`; every issuer mints at `PREFIX` + `mint`).
 pub const MINT_PATH: &str = "/mint";
 /// Where the issuer's clock is read and moved.
 pub const CLOCK_PATH: &str = "/_issuer/clock";
@@ -56,6 +54,9 @@ pub struct IssuerConfig {
     /// What the server tolerates from clients: body size ([`MAX_BODY_BYTES`] by default),
     /// header and body timeouts, connections at once.
     pub limits: Limits,
+    /// The issuers served next to the Dynatrace one at `/`, each at its own prefix (none by
+    /// default; [`IssuerConfig::builtin_issuers`] adds the built-in ones).
+    pub issuers: Vec<IssuerSpec>,
 }
 
 /// Why an issuer could not start.
@@ -75,6 +76,9 @@ pub enum StartError {
     /// The JWKS URI is not a valid URL (the URI, then why).
     #[error("invalid JWKS URI `{0}`: {1}")]
     JwksUri(String, String),
+    /// Two issuers share a name or a prefix, or a name or prefix is not allowed.
+    #[error("{0}")]
+    Issuers(String),
 }
 
 impl IssuerConfig {
@@ -88,7 +92,21 @@ impl IssuerConfig {
             keys,
             clock: Clock::real(),
             limits: Limits::default().max_body_bytes(MAX_BODY_BYTES),
+            issuers: Vec::new(),
         }
+    }
+    /// Also serves `spec` at its prefix.
+    pub fn issuer(mut self, spec: IssuerSpec) -> Self {
+        self.issuers.push(spec);
+        self
+    }
+    /// Also serves the built-in issuers (GitHub Actions at `/github/`, GitLab CI at
+    /// `/gitlab/`, an EKS cluster at `/eks/`), with the keys of `keys_dir/NAME/` (see
+    /// [`IssuerSpec::builtin`]).
+    pub fn builtin_issuers(mut self, keys_dir: &std::path::Path) -> Result<Self, crate::KeyError> {
+        self.issuers
+            .extend(crate::issuers::builtin_specs(keys_dir)?);
+        Ok(self)
     }
     /// Listens on `addr` (port 0 picks a free port).
     pub fn listen(mut self, addr: SocketAddr) -> Self {
@@ -123,25 +141,111 @@ impl IssuerConfig {
     }
 }
 
-struct State {
+/// One issuer as served: its identity, its minter and its documents, built once at start.
+#[derive(Debug)]
+pub struct ServedIssuer {
+    name: String,
+    prefix: String,
+    base_url: String,
+    jwks_url: String,
+    jwks_path: String,
+    key_source: KeySource,
     minter: Minter,
     discovery: Bytes,
     jwks: Bytes,
+}
+
+impl ServedIssuer {
+    /// Its name (`dynatrace` for the one at `/`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Its path prefix: `/` or `/NAME/`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+    /// Its local base URL, prefix included, without a trailing `/`: what sts-mock's
+    /// `--oidc-endpoint ISSUER=BASE` maps its identity to (e.g. `http://127.0.0.1:9400/github`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    /// Its identity (`iss`).
+    pub fn issuer_url(&self) -> &str {
+        self.minter.issuer_url()
+    }
+    /// Its claims.
+    pub fn profile(&self) -> Profile {
+        self.minter.profile()
+    }
+    /// The URL of its discovery document on this server.
+    pub fn discovery_url(&self) -> String {
+        format!("{}{DISCOVERY_PATH}", self.base_url)
+    }
+    /// The JWKS URL its discovery document names.
+    pub fn jwks_url(&self) -> &str {
+        &self.jwks_url
+    }
+    /// The URL it mints at (`POST`).
+    pub fn mint_url(&self) -> String {
+        format!("{}{MINT_PATH}", self.base_url)
+    }
+    /// Where its keys came from.
+    pub fn key_source(&self) -> &KeySource {
+        &self.key_source
+    }
+    /// Its minter, for minting in-process.
+    pub fn minter(&self) -> &Minter {
+        &self.minter
+    }
+    /// Mints in-process, exactly as its `POST mint` would.
+    pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
+        self.minter.mint(request)
+    }
+}
+
+struct State {
+    /// The issuer at `/` first, then the others.
+    issuers: Vec<ServedIssuer>,
     limits: Limits,
 }
 
-/// A running issuer. Dropping it stops the server.
+impl State {
+    fn root(&self) -> &ServedIssuer {
+        &self.issuers[0]
+    }
+
+    /// The issuer other than the one at `/` whose prefix `path` is under, and the rest of
+    /// the path (`""` for the prefix itself, with or without its trailing `/`).
+    fn prefixed<'p>(&self, path: &'p str) -> Option<(&ServedIssuer, &'p str)> {
+        self.issuers[1..].iter().find_map(|issuer| {
+            if let Some(rest) = path.strip_prefix(issuer.prefix.as_str()) {
+                return Some((issuer, rest));
+            }
+            (path == issuer.prefix.trim_end_matches('/')).then_some((issuer, ""))
+        })
+    }
+}
+
+/// A running issuer process: the issuer at `/` and every other one it serves. Dropping it
+/// stops the server. Its own methods are the `/` issuer's (`issuer_url()`, `mint()`, ...), as
+/// before there were others; [`Issuer::get`] finds any of them.
 pub struct Issuer {
     url: String,
-    jwks_url: String,
     addr: SocketAddr,
     state: Arc<State>,
     server: http::Server,
 }
 
 impl Issuer {
-    /// Binds, builds the discovery document and JWKS once, and starts serving in the background.
+    /// Binds, builds every issuer's discovery document and JWKS once, and starts serving in
+    /// the background.
     pub async fn start(config: IssuerConfig) -> Result<Issuer, StartError> {
+        let names: Vec<(&str, &str)> = config
+            .issuers
+            .iter()
+            .map(|s| (s.name.as_str(), s.prefix.as_str()))
+            .collect();
+        check_unique(&names).map_err(StartError::Issuers)?;
         let bind_error = |source| StartError::Bind {
             addr: config.listen,
             source,
@@ -149,20 +253,36 @@ impl Issuer {
         let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
         let url = format!("http://{addr}");
-        let jwks_url = config
-            .jwks_uri
-            .clone()
-            .unwrap_or_else(|| format!("{url}{JWKS_PATH}"));
-        let issuer_url = if config.local_issuer_url {
+        let root_identity = if config.local_issuer_url {
             url.clone()
         } else {
             config.issuer_url
         };
-        let discovery = discovery_document(&issuer_url, &url, &jwks_url, &config.keys)?;
+        let mut issuers = vec![serve_issuer(
+            ROOT_ISSUER,
+            "/",
+            url.clone(),
+            config.jwks_uri,
+            KeySource::Memory,
+            Minter::new(root_identity, config.keys).with_clock(config.clock.clone()),
+        )?];
+        for spec in config.issuers {
+            let base = format!("{url}{}", spec.prefix.trim_end_matches('/'));
+            let minter = Minter::new(spec.issuer_url, spec.keys)
+                .with_clock(config.clock.clone())
+                .with_profile(spec.profile)
+                .with_default_claims(spec.default_claims);
+            issuers.push(serve_issuer(
+                &spec.name,
+                &spec.prefix,
+                base,
+                None,
+                spec.key_source,
+                minter,
+            )?);
+        }
         let state = Arc::new(State {
-            jwks: Bytes::from(config.keys.jwks().to_string()),
-            discovery: Bytes::from(discovery),
-            minter: Minter::new(issuer_url, config.keys).with_clock(config.clock),
+            issuers,
             limits: config.limits,
         });
         let served = state.clone();
@@ -172,7 +292,6 @@ impl Issuer {
         .map_err(bind_error)?;
         Ok(Issuer {
             url,
-            jwks_url,
             addr,
             state,
             server,
@@ -187,29 +306,39 @@ impl Issuer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-    /// The issuer identity (`iss`).
+    /// The identity (`iss`) of the issuer at `/`.
     pub fn issuer_url(&self) -> &str {
-        self.state.minter.issuer_url()
+        self.state.root().issuer_url()
     }
-    /// The JWKS URL advertised in discovery.
+    /// The JWKS URL the discovery document of the issuer at `/` names.
     pub fn jwks_url(&self) -> &str {
-        &self.jwks_url
+        self.state.root().jwks_url()
     }
-    /// The URL of the discovery document on this server.
+    /// The URL of the discovery document of the issuer at `/`.
     pub fn discovery_url(&self) -> String {
-        format!("{}{DISCOVERY_PATH}", self.url)
+        self.state.root().discovery_url()
     }
     /// The minter behind `/mint`, for minting in-process.
     pub fn minter(&self) -> &Minter {
-        &self.state.minter
+        self.state.root().minter()
     }
-    /// The clock tokens are minted from (the handle given to [`IssuerConfig::clock`]).
+    /// The clock tokens are minted from (the handle given to [`IssuerConfig::clock`]), shared
+    /// by every issuer of the process.
     pub fn clock(&self) -> &Clock {
-        self.state.minter.clock()
+        self.state.root().minter().clock()
     }
-    /// Mints in-process, exactly as `POST /mint` would.
+    /// Mints in-process for the issuer at `/`, exactly as `POST /mint` would.
     pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
-        self.state.minter.mint(request)
+        self.state.root().mint(request)
+    }
+    /// Every issuer served, the one at `/` first.
+    pub fn issuers(&self) -> &[ServedIssuer] {
+        &self.state.issuers
+    }
+    /// The issuer called `name` (`dynatrace`, `github`, `gitlab`, `eks`, or one of the
+    /// configuration's), if served.
+    pub fn get(&self, name: &str) -> Option<&ServedIssuer> {
+        self.state.issuers.iter().find(|i| i.name == name)
     }
     /// Stops accepting, lets requests in progress finish and returns once every connection
     /// has closed (dropping the issuer does the same without waiting).
@@ -218,75 +347,112 @@ impl Issuer {
     }
 }
 
-fn discovery_document(
-    issuer_url: &str,
-    local_url: &str,
-    jwks_url: &str,
-    keys: &KeySet,
-) -> Result<Vec<u8>, StartError> {
-    let issuer = IssuerUrl::new(issuer_url.to_string())
-        .map_err(|e| StartError::IssuerUrl(issuer_url.to_string(), e.to_string()))?;
-    let jwks = JsonWebKeySetUrl::new(jwks_url.to_string())
-        .map_err(|e| StartError::JwksUri(jwks_url.to_string(), e.to_string()))?;
-    // OIDC discovery requires an authorization endpoint; this issuer has no interactive flow,
-    // so it names a local path that explains how tokens are really obtained (POST /mint).
-    let authorize = AuthUrl::new(format!("{local_url}/authorize"))
-        .map_err(|e| StartError::IssuerUrl(local_url.to_string(), e.to_string()))?;
-    let mut algs: Vec<CoreJwsSigningAlgorithm> = Vec::new();
+/// Builds one issuer's documents: `base` is its local URL (prefix included, no trailing `/`).
+fn serve_issuer(
+    name: &str,
+    prefix: &str,
+    base: String,
+    jwks_uri: Option<String>,
+    key_source: KeySource,
+    minter: Minter,
+) -> Result<ServedIssuer, StartError> {
+    let profile = minter.profile();
+    let jwks_path = format!("{prefix}{}", profile.jwks_path());
+    let jwks_url = jwks_uri.unwrap_or_else(|| format!("{base}/{}", profile.jwks_path()));
+    openidconnect::IssuerUrl::new(minter.issuer_url().to_string())
+        .map_err(|e| StartError::IssuerUrl(minter.issuer_url().to_string(), e.to_string()))?;
+    openidconnect::JsonWebKeySetUrl::new(jwks_url.clone())
+        .map_err(|e| StartError::JwksUri(jwks_url.clone(), e.to_string()))?;
+    let keys: &KeySet = minter.keys();
+    let mut algs: Vec<&str> = Vec::new();
     for key in keys.keys() {
         let alg = match key.alg() {
-            KeyAlg::Rs256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            KeyAlg::Es256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            KeyAlg::Rs256 => "RS256",
+            KeyAlg::Es256 => "ES256",
         };
         if !algs.contains(&alg) {
             algs.push(alg);
         }
     }
-    let claims = [
-        "iss", "sub", "aud", "iat", "nbf", "exp", "jti", "azp", "amr", "email",
-    ]
-    .iter()
-    .map(|c| CoreClaimName::new(c.to_string()))
-    .collect();
-    let metadata = CoreProviderMetadata::new(
-        issuer,
-        authorize,
-        jwks,
-        vec![ResponseTypes::new(vec![CoreResponseType::IdToken])],
-        vec![CoreSubjectIdentifierType::Public],
-        algs,
-        EmptyAdditionalProviderMetadata {},
-    )
-    .set_claims_supported(Some(claims));
-    Ok(serde_json::to_vec_pretty(&metadata).unwrap_or_default())
+    let discovery = profile.discovery(minter.issuer_url(), &base, &jwks_url, &algs)?;
+    Ok(ServedIssuer {
+        name: name.to_string(),
+        prefix: prefix.to_string(),
+        jwks: Bytes::from(keys.jwks().to_string()),
+        discovery: Bytes::from(serde_json::to_vec_pretty(&discovery).unwrap_or_default()),
+        base_url: base,
+        jwks_url,
+        jwks_path,
+        key_source,
+        minter,
+    })
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
+    if let Some((issuer, rest)) = state.prefixed(&path) {
+        return handle_prefixed(&state, issuer, rest, req).await;
+    }
+    let root = state.root();
     match (req.method(), path.as_str()) {
-        (&Method::GET, DISCOVERY_PATH) => json_bytes(StatusCode::OK, state.discovery.clone()),
-        (&Method::GET, JWKS_PATH) => json_bytes(StatusCode::OK, state.jwks.clone()),
-        (&Method::POST, MINT_PATH) => mint(&state, req).await,
+        (&Method::GET, DISCOVERY_PATH) => json_bytes(StatusCode::OK, root.discovery.clone()),
+        (&Method::GET, p) if p == root.jwks_path => json_bytes(StatusCode::OK, root.jwks.clone()),
+        (&Method::POST, MINT_PATH) => mint(&state, root, req).await,
         (&Method::GET, "/healthz") => {
             json_bytes(StatusCode::OK, Bytes::from_static(b"{\"status\":\"ok\"}"))
         }
         (&Method::GET | &Method::PUT, CLOCK_PATH) => clock(&state, req).await,
-        (&Method::GET, "/authorize") => error(
-            StatusCode::NOT_IMPLEMENTED,
-            "unsupported_response_type",
-            "this test issuer has no interactive flow: mint tokens with POST /mint".into(),
-        ),
+        (&Method::GET, "/authorize") => authorize(MINT_PATH),
         (_, DISCOVERY_PATH | JWKS_PATH | "/healthz" | "/authorize") => {
             not_allowed(&path, &[Method::GET])
         }
         (_, MINT_PATH) => not_allowed(&path, &[Method::POST]),
         (_, CLOCK_PATH) => not_allowed(&path, &[Method::GET, Method::PUT]),
-        _ => error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no such endpoint: {path}"),
-        ),
+        _ => not_found(&path),
     }
+}
+
+/// The endpoints of an issuer at a prefix: `rest` is the path after the prefix.
+async fn handle_prefixed(
+    state: &State,
+    issuer: &ServedIssuer,
+    rest: &str,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    let dynatrace = issuer.profile() == Profile::Dynatrace;
+    let get = req.method() == Method::GET;
+    match rest {
+        ".well-known/openid-configuration" if get => {
+            json_bytes(StatusCode::OK, issuer.discovery.clone())
+        }
+        r if r == issuer.profile().jwks_path() && get => {
+            json_bytes(StatusCode::OK, issuer.jwks.clone())
+        }
+        "mint" if req.method() == Method::POST => mint(state, issuer, req).await,
+        "authorize" if dynatrace && get => authorize(&issuer.mint_url()),
+        ".well-known/openid-configuration" => not_allowed(&path, &[Method::GET]),
+        r if r == issuer.profile().jwks_path() => not_allowed(&path, &[Method::GET]),
+        "authorize" if dynatrace => not_allowed(&path, &[Method::GET]),
+        "mint" => not_allowed(&path, &[Method::POST]),
+        _ => not_found(&path),
+    }
+}
+
+fn authorize(mint: &str) -> Response<Body> {
+    error(
+        StatusCode::NOT_IMPLEMENTED,
+        "unsupported_response_type",
+        format!("this test issuer has no interactive flow: mint tokens with POST {mint}"),
+    )
+}
+
+fn not_found(path: &str) -> Response<Body> {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no such endpoint: {path}"),
+    )
 }
 
 fn not_allowed(path: &str, allowed: &[Method]) -> Response<Body> {
@@ -318,7 +484,8 @@ async fn clock(state: &State, req: Request<Incoming>) -> Response<Body> {
     } else {
         Default::default()
     };
-    let (status, value) = rig_core::clock_http_answer(state.minter.clock(), put, &body);
+    // Every issuer of the process mints from the same clock.
+    let (status, value) = rig_core::clock_http_answer(state.root().minter.clock(), put, &body);
     json_value(
         StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         &value,
@@ -329,7 +496,7 @@ fn json_value(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     json_bytes(status, Bytes::from(value.to_string()))
 }
 
-async fn mint(state: &State, req: Request<Incoming>) -> Response<Body> {
+async fn mint(state: &State, issuer: &ServedIssuer, req: Request<Incoming>) -> Response<Body> {
     let body = match state.limits.read_body(req.into_body()).await {
         Ok(body) => body,
         Err(e) => {
@@ -367,9 +534,10 @@ async fn mint(state: &State, req: Request<Incoming>) -> Response<Body> {
             }
         }
     };
-    match state.minter.mint(&request) {
+    match issuer.minter.mint(&request) {
         Ok(minted) => {
             tracing::info!(
+                issuer = %issuer.name,
                 sub = %claim_text(minted.claims.get("sub")),
                 aud = %claim_text(minted.claims.get("aud")),
                 kid = minted

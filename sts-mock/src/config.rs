@@ -4,7 +4,8 @@
 //! setup file is checked by exactly the code that checks IAM calls; a bad file is refused as a
 //! whole, with the file, the entry and the problem in the message.
 //!
-//! The built-in default ([`Setup::builtin`]) is `examples/dynatrace.toml` compiled in, so the
+//! The built-in default ([`Setup::builtin`]) is `examples/default.toml` compiled in (every
+//! issuer the `issuer` binary serves by default, and one example role per issuer), so the
 //! shipped example and the default can never drift.
 
 use std::collections::{BTreeMap, HashSet};
@@ -79,8 +80,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
-const BUILTIN_NAME: &str = "<built-in default: examples/dynatrace.toml>";
-const BUILTIN_TOML: &str = include_str!("../../examples/dynatrace.toml");
+const BUILTIN_NAME: &str = "<built-in default: examples/default.toml>";
+const BUILTIN_TOML: &str = include_str!("../../examples/default.toml");
 /// The files the built-in default refers to, by the relative path it uses.
 const BUILTIN_FILES: &[(&str, &str)] = &[
     (
@@ -91,6 +92,22 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         "policies/list-regions.json",
         include_str!("../../examples/policies/list-regions.json"),
     ),
+    (
+        "policies/dynatrace-connection-trust.json",
+        include_str!("../../examples/policies/dynatrace-connection-trust.json"),
+    ),
+    (
+        "policies/github-deploy-trust.json",
+        include_str!("../../examples/policies/github-deploy-trust.json"),
+    ),
+    (
+        "policies/gitlab-deploy-trust.json",
+        include_str!("../../examples/policies/gitlab-deploy-trust.json"),
+    ),
+    (
+        "policies/eks-app-trust.json",
+        include_str!("../../examples/policies/eks-app-trust.json"),
+    ),
 ];
 
 fn problem(e: &AwsError) -> String {
@@ -98,7 +115,8 @@ fn problem(e: &AwsError) -> String {
 }
 
 impl Setup {
-    /// The built-in default: the Dynatrace model case of `examples/dynatrace.toml`.
+    /// The built-in default of `examples/default.toml`: the Dynatrace model case and one
+    /// example role per built-in issuer of the `issuer` binary.
     pub fn builtin() -> Setup {
         Setup::from_toml(BUILTIN_TOML, BUILTIN_NAME, &|rel: &str| {
             BUILTIN_FILES

@@ -10,6 +10,13 @@
 //! `aws:SourceIp`, `aws:SecureTransport`, `sts:RoleSessionName`; session tags from the
 //! `https://aws.amazon.com/tags` claim (`aws:RequestTag/*`, `aws:TagKeys`,
 //! `sts:TransitiveTagKeys`) and `sts:SourceIdentity` from `https://aws.amazon.com/source_identity`.
+//!
+//! Provider-specific keys (STS, January 2026: "AWS STS supports validation of identity provider
+//! claims"): for the providers AWS lists, more of the token's claims reach the context under
+//! the provider's prefix, `token.actions.githubusercontent.com:repository` and so on. The
+//! table is [`PROVIDER_CLAIMS`], after the condition keys the Service Authorization Reference
+//! lists for `sts:AssumeRoleWithWebIdentity`; a claim the token lacks is a key the context
+//! lacks.
 
 use std::net::IpAddr;
 
@@ -81,6 +88,11 @@ pub fn web_identity(request: &WebIdentityRequest<'_>) -> Result<WebIdentityConte
             context.insert(format!("{prefix}:{claim}"), value);
         }
     }
+    for claim in provider_claims(prefix) {
+        if let Some(values) = claim_values(claims, claim) {
+            context.insert_multi(format!("{prefix}:{claim}"), values);
+        }
+    }
     match claims.get("amr") {
         Some(Value::String(s)) => context.insert(format!("{prefix}:amr"), s.clone()),
         Some(Value::Array(items)) => context.insert_multi(
@@ -131,6 +143,125 @@ pub fn web_identity(request: &WebIdentityRequest<'_>) -> Result<WebIdentityConte
         tags,
         source_identity,
     })
+}
+
+/// Whether a provider (its URL without scheme) is one of an issuer's.
+pub type ProviderTest = fn(&str) -> bool;
+
+/// The claims that reach the context as provider-specific keys, by provider (the provider's
+/// URL without scheme, as the keys' prefix): each entry a test on the provider and its
+/// claims. From the Service Authorization Reference's condition keys of
+/// `sts:AssumeRoleWithWebIdentity` (2026): GitHub's on github.com, GHE.com
+/// (`token.actions.DOMAIN.ghe.com`), enterprise issuers (`token.actions.githubusercontent.com/SLUG`)
+/// and `github.com/enterprises/NAME`; GitLab.com's; Buildkite's (`agent.buildkite.com`,
+/// `agent.DOMAIN.buildkite.dev`/`.site`); Google's organization number; CircleCI's project
+/// (`oidc.circleci.com/org/ORG`); OCI's `rpst_id` (`idcs-ID.identity.oraclecloud.com`).
+/// Guess: a GitHub Enterprise Server (`HOST/_services/token`) is not on AWS's list, so its
+/// tokens get only the standard keys.
+pub const PROVIDER_CLAIMS: &[(ProviderTest, &[&str])] = &[
+    (
+        is_github,
+        &[
+            "actor",
+            "actor_id",
+            "enterprise_id",
+            "environment",
+            "job_workflow_ref",
+            "ref",
+            "repository",
+            "repository_id",
+            "repository_owner_id",
+            "workflow",
+        ],
+    ),
+    (
+        |p| p == "gitlab.com",
+        &[
+            "namespace_id",
+            "pipeline_source",
+            "project_id",
+            "ref_protected",
+            "runner_environment",
+            "user_access_level",
+            "user_email",
+            "user_id",
+            "user_login",
+        ],
+    ),
+    (
+        is_buildkite,
+        &[
+            "build_branch",
+            "cluster_id",
+            "cluster_name",
+            "organization_id",
+            "organization_slug",
+            "pipeline_id",
+            "pipeline_slug",
+        ],
+    ),
+    (
+        |p| p == "accounts.google.com",
+        &["google/organization_number"],
+    ),
+    (
+        |p| p.starts_with("oidc.circleci.com/org/"),
+        &["oidc.circleci.com/project-id"],
+    ),
+    (
+        |p| {
+            p.strip_prefix("idcs-")
+                .is_some_and(|rest| rest.ends_with(".identity.oraclecloud.com"))
+        },
+        &["rpst_id"],
+    ),
+];
+
+fn is_github(provider: &str) -> bool {
+    provider == "token.actions.githubusercontent.com"
+        || provider.starts_with("token.actions.githubusercontent.com/")
+        || provider.starts_with("github.com/enterprises/")
+        || provider
+            .strip_prefix("token.actions.")
+            .is_some_and(|rest| rest.ends_with(".ghe.com") && !rest.contains('/'))
+}
+
+fn is_buildkite(provider: &str) -> bool {
+    provider == "agent.buildkite.com"
+        || provider.strip_prefix("agent.").is_some_and(|rest| {
+            !rest.contains('/')
+                && (rest.ends_with(".buildkite.dev") || rest.ends_with(".buildkite.site"))
+        })
+}
+
+/// The provider-specific claims of `provider` (none for most providers).
+pub fn provider_claims(provider: &str) -> &'static [&'static str] {
+    PROVIDER_CLAIMS
+        .iter()
+        .find(|(matches, _)| matches(provider))
+        .map(|(_, claims)| *claims)
+        .unwrap_or(&[])
+}
+
+/// A claim's values as condition-key values: a string as it is, a number or boolean as its
+/// JSON text, an array's scalar items each. Guess: a claim named with a `/` that is not a
+/// claim of its own is looked up nested (`google/organization_number` in `{"google": {...}}`),
+/// and AWS drops objects and nulls, as keys hold text.
+fn claim_values(claims: &Map<String, Value>, claim: &str) -> Option<Vec<String>> {
+    let value = claims.get(claim).or_else(|| {
+        let (outer, inner) = claim.split_once('/')?;
+        claims.get(outer)?.get(inner)
+    })?;
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) => Some(items.iter().filter_map(scalar).collect()),
+        other => scalar(other).map(|v| vec![v]),
+    }
 }
 
 /// How the trust policy answered.
@@ -285,5 +416,107 @@ pub fn override_pairs(context: &mut Context, pairs: &[(String, String)]) {
         } else {
             context.insert_multi(k, values);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn providers_on_aws_list_get_their_claims() {
+        for github in [
+            "token.actions.githubusercontent.com",
+            "token.actions.githubusercontent.com/octocat-inc",
+            "token.actions.octocorp.ghe.com",
+            "github.com/enterprises/octocorp",
+        ] {
+            assert!(
+                provider_claims(github).contains(&"job_workflow_ref"),
+                "{github}"
+            );
+        }
+        assert!(provider_claims("gitlab.com").contains(&"project_id"));
+        assert!(provider_claims("agent.eu.buildkite.dev").contains(&"pipeline_slug"));
+        assert_eq!(
+            provider_claims("oidc.circleci.com/org/abc"),
+            ["oidc.circleci.com/project-id"]
+        );
+        assert_eq!(
+            provider_claims("idcs-1a2b.identity.oraclecloud.com"),
+            ["rpst_id"]
+        );
+        for other in [
+            "token.dynatrace.com",
+            "ghe.example.com/_services/token",
+            "oidc.eks.us-east-1.amazonaws.com/id/4A1F0E5C9B3D8A7E6C2F1B0D9E8A7C6B",
+            "gitlab.example.com",
+            "token.actions.githubusercontent.com.evil.example",
+            "token.actions.x.ghe.com/extra",
+        ] {
+            assert!(provider_claims(other).is_empty(), "{other}");
+        }
+    }
+
+    #[test]
+    fn claims_become_text_values_and_absent_claims_absent_keys() {
+        let claims: Map<String, Value> = serde_json::from_str(
+            r#"{"s": "x", "n": 12, "b": true, "a": ["p", 2], "o": {"k": "v"},
+                "google": {"organization_number": 123}, "oidc.circleci.com/project-id": "p1"}"#,
+        )
+        .unwrap();
+        let v = |claim: &str| claim_values(&claims, claim);
+        assert_eq!(v("s"), Some(vec!["x".to_string()]));
+        assert_eq!(v("n"), Some(vec!["12".to_string()]));
+        assert_eq!(v("b"), Some(vec!["true".to_string()]));
+        assert_eq!(v("a"), Some(vec!["p".to_string(), "2".to_string()]));
+        assert_eq!(v("o"), None);
+        assert_eq!(v("missing"), None);
+        assert_eq!(
+            v("google/organization_number"),
+            Some(vec!["123".to_string()])
+        );
+        assert_eq!(
+            v("oidc.circleci.com/project-id"),
+            Some(vec!["p1".to_string()])
+        );
+    }
+
+    #[test]
+    fn the_context_carries_the_providers_keys() {
+        let claims: Map<String, Value> = serde_json::from_str(
+            r#"{"sub": "repo:o/r:ref:refs/heads/main", "repository": "o/r",
+                "repository_owner_id": "65", "head_ref": "", "event_name": "push"}"#,
+        )
+        .unwrap();
+        let request = |provider| WebIdentityRequest {
+            provider,
+            provider_arn: "arn",
+            audience: "sts.amazonaws.com",
+            claims: &claims,
+            session_name: "s",
+            source_ip: None,
+            now: OffsetDateTime::UNIX_EPOCH,
+        };
+        let github = web_identity(&request("token.actions.githubusercontent.com")).unwrap();
+        let get = |key: &str| github.context.get(key).map(|v| v.to_vec());
+        assert_eq!(
+            get("token.actions.githubusercontent.com:repository"),
+            Some(vec!["o/r".to_string()])
+        );
+        assert_eq!(
+            get("token.actions.githubusercontent.com:repository_owner_id"),
+            Some(vec!["65".to_string()])
+        );
+        // Not on AWS's list, or not in the token: no key.
+        assert_eq!(get("token.actions.githubusercontent.com:event_name"), None);
+        assert_eq!(get("token.actions.githubusercontent.com:environment"), None);
+        // Another provider with the same claims gets only the standard keys.
+        let other = web_identity(&request("token.dynatrace.com")).unwrap();
+        assert!(other
+            .context
+            .get("token.dynatrace.com:repository")
+            .is_none());
+        assert!(other.context.get("token.dynatrace.com:sub").is_some());
     }
 }

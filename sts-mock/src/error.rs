@@ -154,6 +154,20 @@ impl AwsError {
         AwsError::new(ErrorCode::MalformedPolicyDocument, message)
     }
 
+    /// A trust policy that trusts a shared OIDC provider without scoping its required claim
+    /// (IAM's identity-provider controls). The wording is AWS's, as real CreateRole and
+    /// UpdateAssumeRolePolicy answers quote it in public write-ups: "Trust policy with trusted
+    /// principal arn:aws:iam::…:oidc-provider/token.actions.githubusercontent.com must evaluate,
+    /// using StringEquals, StringLike or StringEqualsIgnoreCase,
+    /// token.actions.githubusercontent.com:sub or token.actions.githubusercontent.com:job_workflow_ref
+    /// which is not scoped to all." Guess: other providers' keys fill the same sentence.
+    pub fn idp_control_missing(principal: &str, keys: &[String]) -> AwsError {
+        AwsError::malformed_policy(format!(
+            "Trust policy with trusted principal {principal} must evaluate, using StringEquals, StringLike or StringEqualsIgnoreCase, {} which is not scoped to all.",
+            keys.join(" or ")
+        ))
+    }
+
     /// `NoSuchEntity` for a role (IAM's wording).
     pub fn no_such_role(name: &str) -> AwsError {
         AwsError::new(

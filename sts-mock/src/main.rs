@@ -78,7 +78,7 @@ struct ServeArgs {
     #[arg(long, env = "STS_MOCK_SECRET", hide_env_values = true)]
     secret: Option<String>,
     /// A setup file (TOML): accounts, OIDC providers, roles and policies, OIDC endpoints.
-    /// Without it, the built-in default (examples/dynatrace.toml) is served.
+    /// Without it, the built-in default (examples/default.toml) is served.
     #[arg(long, env = "STS_MOCK_CONFIG", value_name = "FILE")]
     config: Option<std::path::PathBuf>,
     /// Keep everything changed through the IAM API in FILE, across restarts. An existing file

@@ -1,19 +1,22 @@
-//! The setup file: the built-in default is exactly `examples/dynatrace.toml` and the Dynatrace
-//! model case; multi-account setups load; every bad file is refused whole, naming the file, the
-//! entry and the problem.
+//! The setup file: the built-in default is exactly `examples/default.toml`, the Dynatrace model
+//! case plus every built-in issuer wired with one example role each; `examples/dynatrace.toml`
+//! is its Dynatrace part; multi-account setups load; every bad file is refused whole, naming
+//! the file, the entry and the problem.
 
 use std::path::{Path, PathBuf};
 
 use sts_mock::config::{ConfigError, Setup};
 use sts_mock::policy::{evaluate, Context, Decision, Principal, PrincipalKind, Request};
 
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/dynatrace.toml")
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
 }
 
 #[test]
 fn the_builtin_default_is_the_shipped_example() {
-    let from_disk = Setup::from_file(&example()).unwrap();
+    let from_disk = Setup::from_file(&example("default.toml")).unwrap();
     assert_eq!(Setup::builtin(), from_disk);
 }
 
@@ -21,7 +24,6 @@ fn the_builtin_default_is_the_shipped_example() {
 fn the_builtin_default_is_the_dynatrace_model_case() {
     let setup = Setup::builtin();
     assert_eq!(setup.default_account, "000000000000");
-    assert_eq!(setup.oidc_endpoints.len(), 1);
     assert_eq!(
         setup.oidc_endpoints[0].issuer,
         "https://token.dynatrace.com"
@@ -33,8 +35,8 @@ fn the_builtin_default_is_the_dynatrace_model_case() {
         ("000000000000", "https://token.dynatrace.com")
     );
     assert_eq!(
-        p.spec.client_ids,
-        vec!["abc12345.apps.dynatrace.com/app-id/dynatrace.aws.connector"]
+        p.spec.client_ids[0],
+        "abc12345.apps.dynatrace.com/app-id/dynatrace.aws.connector"
     );
     let r = &setup.roles[0];
     assert_eq!(
@@ -83,6 +85,144 @@ fn the_builtin_default_is_the_dynatrace_model_case() {
         context: &context,
     };
     assert_eq!(evaluate(&[list_regions], &request), Decision::Allow);
+}
+
+/// Whether `role` of `model` trusts a token of `provider` with `sub` and `aud`, as STS decides.
+fn trusts(model: &sts_mock::Model, role: &str, provider: &str, aud: &str, sub: &str) -> bool {
+    let role = model.role("000000000000", role).unwrap();
+    let principal = Principal {
+        kind: PrincipalKind::Federated,
+        id: format!("arn:aws:iam::000000000000:oidc-provider/{provider}"),
+    };
+    let mut context = Context::new();
+    context.insert(format!("{provider}:aud"), aud);
+    context.insert(format!("{provider}:sub"), sub);
+    let request = Request {
+        principal: Some(&principal),
+        action: "sts:AssumeRoleWithWebIdentity",
+        resource: None,
+        context: &context,
+    };
+    evaluate(&[&role.trust_policy.policy], &request) == Decision::Allow
+}
+
+#[test]
+fn the_builtin_default_wires_every_builtin_issuer_with_an_example_role() {
+    let setup = Setup::builtin();
+    let eks = "oidc.eks.us-east-1.amazonaws.com/id/4A1F0E5C9B3D8A7E6C2F1B0D9E8A7C6B";
+    let endpoints: Vec<(&str, &str)> = setup
+        .oidc_endpoints
+        .iter()
+        .map(|e| (e.issuer.as_str(), e.base.as_str()))
+        .collect();
+    let eks_issuer = format!("https://{eks}");
+    assert_eq!(
+        endpoints,
+        [
+            ("https://token.dynatrace.com", "http://127.0.0.1:9400"),
+            (
+                "https://token.actions.githubusercontent.com",
+                "http://127.0.0.1:9400/github"
+            ),
+            ("https://gitlab.com", "http://127.0.0.1:9400/gitlab"),
+            (eks_issuer.as_str(), "http://127.0.0.1:9400/eks"),
+        ]
+    );
+    let model = setup.build_model("builtin").unwrap();
+    for url in [
+        "https://token.dynatrace.com",
+        "https://token.actions.githubusercontent.com",
+        "https://gitlab.com",
+        &eks_issuer,
+    ] {
+        assert!(model.provider("000000000000", url).is_some(), "{url}");
+    }
+    let connection_id = policy_connection_id();
+    let current_aud = "https://abc12345.apps.dynatrace.com/app-id/dynatrace.aws.connector";
+    let cases = [
+        (
+            "dynatrace-connection",
+            "token.dynatrace.com",
+            current_aud,
+            format!("dt:connection-id/{connection_id}"),
+            "dt:connection-id/other".to_string(),
+        ),
+        (
+            "github-deploy",
+            "token.actions.githubusercontent.com",
+            "sts.amazonaws.com",
+            "repo:octo-org/octo-repo:ref:refs/heads/main".into(),
+            "repo:octo-org/octo-repo:ref:refs/heads/dev".into(),
+        ),
+        (
+            "gitlab-deploy",
+            "gitlab.com",
+            "https://gitlab.com",
+            "project_path:my-group/my-project:ref_type:branch:ref:main".into(),
+            "project_path:my-group/my-project:ref_type:branch:ref:dev".into(),
+        ),
+        (
+            "eks-app",
+            eks,
+            "sts.amazonaws.com",
+            "system:serviceaccount:default:app".into(),
+            "system:serviceaccount:default:other".into(),
+        ),
+    ];
+    for (role, provider, aud, sub, neighbour) in &cases {
+        assert!(trusts(&model, role, provider, aud, sub), "{role}");
+        assert!(!trusts(&model, role, provider, aud, neighbour), "{role}");
+        let role = model.role("000000000000", role).unwrap();
+        assert_eq!(role.inline_policies.len(), 1);
+    }
+    // The legacy Dynatrace role is unchanged: it trusts neither the current form nor its audience.
+    assert!(trusts(
+        &model,
+        "dynatrace-aws-connector",
+        "token.dynatrace.com",
+        "abc12345.apps.dynatrace.com/app-id/dynatrace.aws.connector",
+        "dtid:connection/my-connection"
+    ));
+    assert!(!trusts(
+        &model,
+        "dynatrace-aws-connector",
+        "token.dynatrace.com",
+        current_aud,
+        "dtid:connection/my-connection"
+    ));
+    assert_eq!(
+        model
+            .role("000000000000", "dynatrace-aws-connector")
+            .unwrap()
+            .arn(),
+        "arn:aws:iam::000000000000:role/dynatrace-aws-connector"
+    );
+}
+
+/// The built-in current-form connection's settings object ID (the issuer's default), as the
+/// trust policy names it.
+fn policy_connection_id() -> String {
+    let text =
+        std::fs::read_to_string(example("policies/dynatrace-connection-trust.json")).unwrap();
+    let sub = text.split("dt:connection-id/").nth(1).unwrap();
+    sub.split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn the_dynatrace_example_is_the_defaults_dynatrace_part() {
+    let dynatrace = Setup::from_file(&example("dynatrace.toml")).unwrap();
+    let builtin = Setup::builtin();
+    assert_eq!(dynatrace.providers, builtin.providers[..1]);
+    let names: Vec<&str> = dynatrace
+        .roles
+        .iter()
+        .map(|r| r.spec.name.as_str())
+        .collect();
+    assert_eq!(names, ["dynatrace-aws-connector", "dynatrace-connection"]);
+    for role in &dynatrace.roles {
+        assert!(builtin.roles.contains(role), "{}", role.spec.name);
+    }
+    assert_eq!(dynatrace.oidc_endpoints, builtin.oidc_endpoints[..1]);
 }
 
 fn load(text: &str) -> Result<Setup, ConfigError> {

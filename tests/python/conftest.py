@@ -142,3 +142,29 @@ def aws(endpoint: str, *args, access_key: str = "test"):
     )
     parsed = json.loads(out.stdout) if out.stdout.strip() else None
     return out.returncode, parsed, out.stderr
+
+
+# The built-in issuers other than Dynatrace at /: name (their prefix) to identity.
+BUILTIN_ISSUERS = {
+    "github": "https://token.actions.githubusercontent.com",
+    "gitlab": "https://gitlab.com",
+    "eks": "https://oidc.eks.us-east-1.amazonaws.com/id/4A1F0E5C9B3D8A7E6C2F1B0D9E8A7C6B",
+}
+
+
+def sts_mock_all_issuers_args(issuer_url, *extra):
+    """sts-mock with every built-in issuer's identity mapped to its prefix on `issuer_url`."""
+    args = [binary("sts-mock"), "serve", "--listen", "127.0.0.1:0", "--oidc-endpoint", f"{ISSUER_URL}={issuer_url}"]
+    for name, identity in BUILTIN_ISSUERS.items():
+        args += ["--oidc-endpoint", f"{identity}={issuer_url}/{name}"]
+    return args + list(extra)
+
+
+def mint_for(issuer: str, *fields: str, config=None) -> str:
+    """`issuer mint --issuer ISSUER FIELD=VALUE...`: exactly the token."""
+    args = [binary("issuer"), "mint", "--keys", str(REPO / "keys"), "--issuer", issuer, *fields]
+    if config:
+        args += ["--config", str(config)]
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout

@@ -120,7 +120,7 @@ def test_iam_errors_as_users_meet_them(issuer, servers, tmp_path):
 
 
 def test_default_setup_works_with_the_issuer(issuer, servers):
-    # No --config: the built-in default (examples/dynatrace.toml); only the issuer's port differs.
+    # No --config: the built-in default (examples/default.toml); only the issuer's port differs.
     sts = servers(sts_mock_args(issuer.url))
     rc, out, err = assume(sts.url, mint("my-connection"))
     assert rc == 0, err

@@ -1,25 +1,30 @@
-//! The whole rig in one call, for Rust tests: the issuer and sts-mock in-process, wired on the
+//! The whole rig in one call, for Rust tests: the issuer process (every built-in issuer:
+//! Dynatrace at `/`, GitHub Actions, GitLab CI, EKS) and sts-mock in-process, wired on the
 //! built-in default exactly as `make run` wires the binaries (sts-mock's built-in setup, with
-//! `https://token.dynatrace.com` mapped to the in-process issuer), both reading one shared
-//! clock. End-to-end tests with real AWS clients live in `tests/tests/`.
+//! each issuer's identity mapped to its prefix on the in-process issuer), both reading one
+//! shared clock. End-to-end tests with real AWS clients live in `tests/tests/`.
 //!
 //! ```
-//! use e2e_tests::{Rig, ROLE_ARN};
+//! use e2e_tests::{Rig, GITHUB_ROLE_ARN, ROLE_ARN};
+//! use issuer::MintRequest;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let rig = Rig::start().await; // both servers on free ports; dropping `rig` stops them
 //! let token = rig.token("my-connection", None);
 //! assert!(rig.model().role_by_arn(ROLE_ARN).is_some());
+//! // Any built-in issuer mints too: a workflow of octo-org/octo-repo on main.
+//! let github = rig.mint("github", &MintRequest::new().field("ref", "refs/heads/main"));
+//! assert!(rig.model().role_by_arn(GITHUB_ROLE_ARN).is_some());
 //! assert!(rig.sts_url().starts_with("http://127.0.0.1:"));
 //! rig.clock().advance(3600).unwrap(); // issuer and sts-mock both an hour later: `token` expired
-//! # let _ = token;
+//! # let _ = (token, github);
 //! # }
 //! ```
 
 #![warn(missing_docs)]
 
-use issuer::{Issuer, IssuerConfig, KeySet};
+use issuer::{Issuer, IssuerConfig, KeySet, MintRequest};
 use rig_core::Clock;
 use sts_mock::config::Setup;
 use sts_mock::{Model, StsMock};
@@ -34,6 +39,16 @@ pub const ROLE_NAME: &str = "dynatrace-aws-connector";
 pub const ROLE_ARN: &str = "arn:aws:iam::000000000000:role/dynatrace-aws-connector";
 /// The role's trust policy: the shipped example of shared/sources/000.
 pub const TRUST_POLICY: &str = include_str!("../../examples/policies/dynatrace-trust.json");
+/// The built-in default's role for a current-form Dynatrace connection (`dt:connection-id/`
+/// and the issuer's default connection ID).
+pub const DYNATRACE_CONNECTION_ROLE_ARN: &str =
+    "arn:aws:iam::000000000000:role/dynatrace-connection";
+/// The built-in default's GitHub Actions role (`repo:octo-org/octo-repo:ref:refs/heads/main`).
+pub const GITHUB_ROLE_ARN: &str = "arn:aws:iam::000000000000:role/github-deploy";
+/// The built-in default's GitLab CI role (`project_path:my-group/my-project:ref_type:branch:ref:main`).
+pub const GITLAB_ROLE_ARN: &str = "arn:aws:iam::000000000000:role/gitlab-deploy";
+/// The built-in default's EKS role (`system:serviceaccount:default:app`).
+pub const EKS_ROLE_ARN: &str = "arn:aws:iam::000000000000:role/eks-app";
 
 /// The issuer and sts-mock, both on ephemeral ports; dropping it stops both.
 pub struct Rig {
@@ -53,15 +68,22 @@ impl Rig {
     pub async fn start_with_clock(clock: Clock) -> Rig {
         let keys_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../keys");
         let keys = KeySet::load_dir(keys_dir.as_ref(), None).expect("the dev keys in keys/");
-        let issuer = Issuer::start(IssuerConfig::new(keys).clock(clock.clone()))
-            .await
-            .expect("issuer");
+        let config = IssuerConfig::new(keys)
+            .clock(clock.clone())
+            .builtin_issuers(keys_dir.as_ref())
+            .expect("the built-in issuers' keys in keys/NAME/");
+        let issuer = Issuer::start(config).await.expect("issuer");
         let mut config = Setup::builtin()
             .server_config("built-in default")
             .expect("the built-in default is valid")
             .clock(clock);
-        // As `make run`, but to this issuer's ephemeral port instead of 9400.
-        config.oidc_endpoints = vec![(ISSUER_URL.to_string(), issuer.url().to_string())];
+        // As `make run`, but to this issuer's ephemeral port instead of 9400: every issuer's
+        // identity to its prefix there.
+        config.oidc_endpoints = issuer
+            .issuers()
+            .iter()
+            .map(|i| (i.issuer_url().to_string(), i.base_url().to_string()))
+            .collect();
         let sts = StsMock::start(config).await.expect("sts-mock");
         Rig { issuer, sts }
     }
@@ -90,6 +112,17 @@ impl Rig {
                 fault,
                 ..Default::default()
             })
+            .expect("mint")
+            .token
+    }
+
+    /// A token from the built-in issuer `issuer` (`dynatrace`, `github`, `gitlab`, `eks`),
+    /// exactly as its `POST mint` would answer `request`.
+    pub fn mint(&self, issuer: &str, request: &MintRequest) -> String {
+        self.issuer
+            .get(issuer)
+            .unwrap_or_else(|| panic!("no issuer called {issuer}"))
+            .mint(request)
             .expect("mint")
             .token
     }

@@ -12,6 +12,7 @@
 //! registered in B.
 
 mod checks;
+mod idp_controls;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -633,6 +634,7 @@ impl Model {
         // The grammar first (an invalid document is malformed whatever its size), then the quota.
         let trust_policy =
             PolicyDocument::parse(&spec.trust_policy, PolicyKind::Trust, "trust policy".into())?;
+        idp_controls::check(&trust_policy.policy)?;
         checks::trust_policy_size(&spec.trust_policy)?;
         if let Some(boundary) = &spec.permissions_boundary {
             self.attachable_policy(account, boundary)?;
@@ -762,6 +764,7 @@ impl Model {
             return Err(AwsError::no_such_role(name));
         }
         let policy = PolicyDocument::parse(document, PolicyKind::Trust, "trust policy".into())?;
+        idp_controls::check(&policy.policy)?;
         checks::trust_policy_size(document)?;
         self.change_role(account, name, |r| {
             r.trust_policy = policy;

@@ -133,6 +133,78 @@ impl Policy {
     fn statements(&self) -> &[Statement] {
         &self.inner.document.statements
     }
+
+    /// The `Allow` statements that grant `action` (by `Action`, or by a `NotAction` that does
+    /// not exclude it) to principals of `kind` they name, with those principals and their
+    /// conditions as written: what IAM's write-time checks on trust policies read.
+    pub fn grants(&self, action: &str, kind: PrincipalKind) -> Vec<Grant<'_>> {
+        let mut grants = Vec::new();
+        for statement in self.statements() {
+            if statement.effect != Effect::Allow {
+                continue;
+            }
+            let grants_action = statement
+                .action
+                .as_ref()
+                .is_none_or(|m| m.items.iter().any(|p| p.matches_ignore_case(action)) != m.negated);
+            let principals: Vec<&str> = match &statement.principal {
+                Some(block) if !block.negated => match &block.spec {
+                    PrincipalSpec::Map(entries) => entries
+                        .iter()
+                        .filter(|(k, _)| *k == kind)
+                        .flat_map(|(_, ids)| ids.iter().map(String::as_str))
+                        .collect(),
+                    PrincipalSpec::Any => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            if !grants_action || principals.is_empty() {
+                continue;
+            }
+            grants.push(Grant {
+                statement: statement.index,
+                principals,
+                conditions: statement
+                    .conditions
+                    .iter()
+                    .map(|c| ConditionView {
+                        operator: c.operator,
+                        qualifier: c.qualifier,
+                        if_exists: c.if_exists,
+                        key: &c.key,
+                        values: c.values.iter().map(|v| v.source()).collect(),
+                    })
+                    .collect(),
+            });
+        }
+        grants
+    }
+}
+
+/// An `Allow` statement as [`Policy::grants`] reads it.
+#[derive(Debug, Clone)]
+pub struct Grant<'a> {
+    /// The statement's index in the document.
+    pub statement: usize,
+    /// The principals of the asked kind it names, as written.
+    pub principals: Vec<&'a str>,
+    /// Its conditions, one per (operator, key).
+    pub conditions: Vec<ConditionView<'a>>,
+}
+
+/// One condition of a statement, as written: `"StringLike": {"KEY": ["VALUE", ...]}`.
+#[derive(Debug, Clone)]
+pub struct ConditionView<'a> {
+    /// The operator, without its set qualifier and `IfExists`.
+    pub operator: Operator,
+    /// `ForAnyValue:` or `ForAllValues:`, if written.
+    pub qualifier: SetQualifier,
+    /// Whether `IfExists` was written.
+    pub if_exists: bool,
+    /// The condition key, as written.
+    pub key: &'a str,
+    /// The values, as written.
+    pub values: Vec<&'a str>,
 }
 
 /// The kinds of principal IAM knows.

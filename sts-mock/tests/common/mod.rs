@@ -98,6 +98,38 @@ impl Idp {
         .clone()
     }
 
+    /// An IdP whose documents live under `prefix` (e.g. `/github`): the discovery document is
+    /// `document(jwks_url)`, verbatim, and the JWKS is at `prefix/jwks_path`. The base to map
+    /// the issuer to is `self.server.uri() + prefix`.
+    pub async fn serving(prefix: &str, jwks_path: &str, document: impl Fn(&str) -> Value) -> Idp {
+        let key = RS256.generate_key_pair(2048).unwrap();
+        let kid = "real-shape-key";
+        let server = MockServer::start().await;
+        let mut jwk = key.to_jwk_public_key();
+        jwk.set_key_id(kid);
+        jwk.set_algorithm("RS256");
+        jwk.set_key_use("sig");
+        let jwks_url = format!("{}{prefix}/{jwks_path}", server.uri());
+        Mock::given(method("GET"))
+            .and(path(format!("{prefix}/.well-known/openid-configuration")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(document(&jwks_url)))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("{prefix}/{jwks_path}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({ "keys": [Value::Object(jwk.as_ref().clone())] })),
+            )
+            .mount(&server)
+            .await;
+        Idp {
+            server,
+            key,
+            kid: kid.to_string(),
+        }
+    }
+
     pub fn sign(&self, claims: &Map<String, Value>) -> String {
         sign_with(&self.key, &self.kid, claims)
     }
@@ -244,4 +276,20 @@ pub async fn assume_with(sts: &StsMock, token: &str, extra: &[(&str, &str)]) -> 
         form.push((k, v));
     }
     post_form(sts.url(), &form).await
+}
+
+/// An IAM Query call to `sts` (any credentials: the access key names the default account).
+pub async fn iam_call(sts: &StsMock, action: &str, params: &[(&str, &str)]) -> Answer {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("Action", action)
+        .append_pair("Version", "2010-05-08");
+    form.extend_pairs(params);
+    let authorization = "AWS4-HMAC-SHA256 Credential=test/20261123/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0000".to_string();
+    send_with_headers(
+        "POST",
+        sts.url(),
+        &[("authorization", authorization)],
+        form.finish(),
+    )
+    .await
 }
