@@ -7,7 +7,7 @@ BUILD  := build
 VENV   := $(BUILD)/venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean wheel
+.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean wheel wheel-test
 
 all: build
 
@@ -18,7 +18,7 @@ build:
 run: build venv
 	./scripts/run.sh
 
-test: lint cargo-test pytest
+test: lint cargo-test pytest wheel-test
 
 lint: fmt clippy
 
@@ -68,6 +68,23 @@ wheel: $(MATURIN_VENV)/.installed
 	ln -s $(WHEEL_BINS)/issuer $(BUILD)/wheel/data/scripts/issuer
 	cd python && $(CURDIR)/$(MATURIN_VENV)/bin/maturin build --profile $(WHEEL_PROFILE) --out $(CURDIR)/dist
 	rm -rf $(BUILD)/wheel
+
+# The wheel as its users get it: a fresh virtualenv, the wheel installed with no package index
+# (it needs nothing), and its suite (python/tests) run outside the repository's sources, in a
+# network namespace with nothing but loopback: nothing is fetched at run time, and ports
+# 9400/9401 are free there whatever else this machine runs.
+WHEEL_VENV  := $(BUILD)/wheel-venv
+WHEEL_TESTS := $(BUILD)/wheel-tests
+
+wheel-test: wheel
+	rm -rf $(WHEEL_VENV) $(WHEEL_TESTS)
+	python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check -r python/tests/requirements.txt
+	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index dist/oidc_sts_rig-*.whl
+	mkdir -p $(WHEEL_TESTS)
+	cp python/tests/conftest.py python/tests/test_*.py $(WHEEL_TESTS)/
+	cd $(WHEEL_TESTS) && unshare --map-root-user --net \
+	  sh -c 'ip link set lo up && exec "$$0" -m pytest -q -p no:cacheprovider' $(CURDIR)/$(WHEEL_VENV)/bin/python
 
 # Release build + load runs against our servers and the tools we compare with (wrk, moto,
 # oauth2-mock-server and openssl are installed by the script, under build/ where possible);
