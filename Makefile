@@ -70,9 +70,10 @@ wheel: $(MATURIN_VENV)/.installed
 	rm -rf $(BUILD)/wheel
 
 # The wheel as its users get it: a fresh virtualenv, the wheel installed with no package index
-# (it needs nothing), and its suite (python/tests) run outside the repository's sources, in a
-# network namespace with nothing but loopback: nothing is fetched at run time, and ports
-# 9400/9401 are free there whatever else this machine runs.
+# (it needs nothing), and its suite (python/tests, plus the example tests of docs/python.md and
+# README.md, written out by doc_examples.py) run outside the repository's sources, in a network
+# namespace with nothing but loopback: nothing is fetched at run time, and ports 9400/9401 are
+# free there whatever else this machine runs.
 WHEEL_VENV  := $(BUILD)/wheel-venv
 WHEEL_TESTS := $(BUILD)/wheel-tests
 
@@ -83,6 +84,7 @@ wheel-test: wheel
 	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index dist/oidc_sts_rig-*.whl
 	mkdir -p $(WHEEL_TESTS)
 	cp python/tests/conftest.py python/tests/test_*.py $(WHEEL_TESTS)/
+	python3 python/tests/doc_examples.py $(WHEEL_TESTS) docs/python.md README.md
 	cd $(WHEEL_TESTS) && unshare --map-root-user --net \
 	  sh -c 'ip link set lo up && exec "$$0" -m pytest -q -p no:cacheprovider' $(CURDIR)/$(WHEEL_VENV)/bin/python
 
