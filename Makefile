@@ -7,7 +7,7 @@ BUILD  := build
 VENV   := $(BUILD)/venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean
+.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean wheel wheel-test
 
 all: build
 
@@ -18,7 +18,7 @@ build:
 run: build venv
 	./scripts/run.sh
 
-test: lint cargo-test pytest
+test: lint cargo-test pytest wheel-test
 
 lint: fmt clippy
 
@@ -42,6 +42,51 @@ $(VENV)/.installed: tests/python/requirements.txt
 # The Python tests find the binaries through RIG_BIN_DIR (cargo's target dir may be moved).
 pytest: venv build
 	RIG_BIN_DIR="$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug" $(PYTHON) -m pytest -q tests/python
+
+# The wheel oidc-sts-rig into dist/: sts-mock and the issuer, the development keys, the Python
+# package and its pytest plugin (docs/python.md). maturin builds sts-mock (bindings = "bin"); its
+# bin bindings take one cargo package's binaries, so the issuer, built by the same cargo with the
+# same profile, comes in through the wheel's data directory (scripts/, installed beside
+# sts-mock). WHEEL_PROFILE=release for an optimised wheel; the default, dev, is the profile
+# `make build` and the tests already compiled, so the wheel costs no second build.
+MATURIN_VENV  := $(BUILD)/maturin
+WHEEL_PROFILE ?= dev
+WHEEL_BINS    := $(abspath $(or $(CARGO_TARGET_DIR),target))/$(if $(filter dev,$(WHEEL_PROFILE)),debug,$(WHEEL_PROFILE))
+
+$(MATURIN_VENV)/.installed: python/build-requirements.txt
+	python3 -m venv $(MATURIN_VENV)
+	$(MATURIN_VENV)/bin/pip install --quiet --disable-pip-version-check -r python/build-requirements.txt
+	touch $@
+
+wheel: $(MATURIN_VENV)/.installed
+	$(CARGO) build --profile $(WHEEL_PROFILE) -p issuer --bin issuer
+	@$(CARGO) metadata --no-deps --format-version 1 | python3 -c 'import json, sys; \
+	  v = {p["name"]: p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] in ("issuer", "sts-mock")}; \
+	  sys.exit(None if len(set(v.values())) == 1 else f"make wheel: the wheel has one version, but the crates say {v}")'
+	rm -rf $(BUILD)/wheel dist/oidc_sts_rig-*.whl
+	mkdir -p $(BUILD)/wheel/data/scripts
+	ln -s $(WHEEL_BINS)/issuer $(BUILD)/wheel/data/scripts/issuer
+	cd python && $(CURDIR)/$(MATURIN_VENV)/bin/maturin build --profile $(WHEEL_PROFILE) --out $(CURDIR)/dist
+	rm -rf $(BUILD)/wheel
+
+# The wheel as its users get it: a fresh virtualenv, the wheel installed with no package index
+# (it needs nothing), and its suite (python/tests, plus the example tests of docs/python.md and
+# README.md, written out by doc_examples.py) run outside the repository's sources, in a network
+# namespace with nothing but loopback: nothing is fetched at run time, and ports 9400/9401 are
+# free there whatever else this machine runs.
+WHEEL_VENV  := $(BUILD)/wheel-venv
+WHEEL_TESTS := $(BUILD)/wheel-tests
+
+wheel-test: wheel
+	rm -rf $(WHEEL_VENV) $(WHEEL_TESTS)
+	python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check -r python/tests/requirements.txt
+	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index dist/oidc_sts_rig-*.whl
+	mkdir -p $(WHEEL_TESTS)
+	cp python/tests/conftest.py python/tests/test_*.py $(WHEEL_TESTS)/
+	python3 python/tests/doc_examples.py $(WHEEL_TESTS) docs/python.md README.md
+	cd $(WHEEL_TESTS) && unshare --map-root-user --net \
+	  sh -c 'ip link set lo up && exec "$$0" -m pytest -q -p no:cacheprovider' $(CURDIR)/$(WHEEL_VENV)/bin/python
 
 # Release build + load runs against our servers and the tools we compare with (wrk, moto,
 # oauth2-mock-server and openssl are installed by the script, under build/ where possible);
