@@ -91,7 +91,15 @@ class IssuerSpec:
 #: serves Dynatrace's at `/` today; when it serves more (GitHub Actions at `/github/`, GitLab at
 #: `/gitlab/`, EKS at `/eks/`), they are one line each here.
 ISSUERS: Mapping[str, IssuerSpec] = MappingProxyType(
-    {spec.name: spec for spec in (IssuerSpec("dynatrace", "/", "https://token.dynatrace.com"),)}
+    {
+        spec.name: spec
+        for spec in (
+            IssuerSpec("dynatrace", "/", "https://token.dynatrace.com"),
+            IssuerSpec("github", "/github/", "https://token.actions.githubusercontent.com"),
+            IssuerSpec("gitlab", "/gitlab/", "https://gitlab.com"),
+            IssuerSpec("eks", "/eks/", "https://oidc.eks.us-east-1.amazonaws.com/id/4A1F0E5C9B3D8A7E6C2F1B0D9E8A7C6B"),
+        )
+    }
 )
 
 

@@ -70,13 +70,30 @@ def test_rig_urls_and_issuer_names(rig):
     assert rig.sts_url.startswith("http://127.0.0.1:") and rig.issuer_url().startswith("http://127.0.0.1:")
     discovery = get_json(f"{rig.issuer_url('dynatrace')}/.well-known/openid-configuration")
     assert discovery["issuer"] == rig.issuer_identity() == "https://token.dynatrace.com"
-    assert list(ISSUERS) == ["dynatrace"] and ISSUERS["dynatrace"].prefix == "/"
-    with pytest.raises(ValueError, match="no issuer named 'github': the rig has dynatrace"):
-        rig.issuer_url("github")
-    with pytest.raises(ValueError, match="no issuer named 'github'"):
-        rig.mint(issuer="github")
-    # sts-mock was wired to this issuer, not to the default 127.0.0.1:9400.
-    assert f"oidc endpoint: https://token.dynatrace.com -> {rig.issuer_url()}" in rig.output("sts-mock")
+    assert list(ISSUERS) == ["dynatrace", "github", "gitlab", "eks"] and ISSUERS["dynatrace"].prefix == "/"
+    for name in ISSUERS:
+        discovery = get_json(f"{rig.issuer_url(name)}/.well-known/openid-configuration")
+        assert discovery["issuer"] == rig.issuer_identity(name), name
+        # sts-mock was wired to this issuer process, not to the default 127.0.0.1:9400.
+        assert f"oidc endpoint: {rig.issuer_identity(name)} -> {rig.issuer_url(name)}" in rig.output("sts-mock")
+    with pytest.raises(ValueError, match="no issuer named 'bitbucket': the rig has dynatrace, github, gitlab, eks"):
+        rig.issuer_url("bitbucket")
+    with pytest.raises(ValueError, match="no issuer named 'bitbucket'"):
+        rig.mint(issuer="bitbucket")
+
+
+def test_a_github_actions_token_assumes_the_example_role_for_main_only(rig):
+    sts = rig.boto3_client("sts")
+    role = "arn:aws:iam::000000000000:role/github-deploy"
+    main = rig.mint(issuer="github", ref="refs/heads/main")
+    assert main.claims["sub"] == "repo:octo-org/octo-repo:ref:refs/heads/main"
+    answer = sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="gha", WebIdentityToken=main)
+    assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::000000000000:assumed-role/github-deploy/gha"
+    other = rig.mint(issuer="github", ref="refs/heads/feature")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="gha", WebIdentityToken=other)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert "repo:octo-org/octo-repo:ref:refs/heads/feature" in rig.explain_last()
 
 
 def test_mint_takes_the_issuers_body_and_answers_a_token_with_its_claims(rig):
