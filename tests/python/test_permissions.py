@@ -16,7 +16,7 @@ import botocore
 import pytest
 from botocore.config import Config
 
-from conftest import AUD, ISSUER_URL, aws_cli, mint, sts_mock_args
+from conftest import AUD, ISSUER_URL, REPO, aws_cli, binary, mint, sts_mock_args
 
 ROLE = "dynatrace-aws-connector"
 ROLE_ARN = f"arn:aws:iam::000000000000:role/{ROLE}"
@@ -58,6 +58,12 @@ def error_of(call):
 def denied(session, action, resource, why):
     return (f"User: arn:aws:sts::000000000000:assumed-role/{ROLE}/{session} is not authorized to perform: "
             f"{action} on resource: {resource} {why}")
+
+
+def clock(url, change):
+    """Moves sts-mock's clock (`PUT /_sts-mock/clock`)."""
+    req = urllib.request.Request(f"{url}/_sts-mock/clock", data=json.dumps(change).encode(), method="PUT")
+    urllib.request.urlopen(req).read()
 
 
 @pytest.fixture
@@ -250,11 +256,18 @@ def test_a_session_token_sts_mock_cannot_open_is_refused_on_every_api(multi, iss
     # The temporary key without its token is no administrator.
     stripped = client("iam", multi.url, key=creds["AccessKeyId"])
     assert error_of(lambda: stripped.list_roles())[0] == "InvalidClientTokenId"
-    # Expired: two hours later on sts-mock's clock.
-    req = urllib.request.Request(f"{multi.url}/_sts-mock/clock", data=b'{"advance_seconds": 7200}', method="PUT")
-    urllib.request.urlopen(req)
-    code, message = error_of(lambda: client("iam", multi.url, creds).get_role(RoleName=ROLE))
+    # Expired: a 15-minute session issued 1000 s ago (sts-mock's and the issuer's clocks set
+    # back for the assume), used now, signed by a client whose clock is right.
+    clock(multi.url, {"offset_seconds": -1000})
+    old_token = subprocess.run(
+        [binary("issuer"), "mint", "--keys", str(REPO / "keys"), "--connection", "my-connection", "--clock", "-1000"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    old = client("sts", multi.url).assume_role_with_web_identity(
+        RoleArn=ROLE_333, RoleSessionName="old", WebIdentityToken=old_token, DurationSeconds=900)["Credentials"]
+    clock(multi.url, {"real": True})
+    code, message = error_of(lambda: client("iam", multi.url, old).get_role(RoleName=ROLE))
     assert (code, message) == ("ExpiredToken", "The security token included in the request is expired")
+    assert client("iam", multi.url, creds).get_role(RoleName=ROLE)["Role"]["Arn"] == ROLE_333
 
 
 def test_a_role_in_another_account_is_reached_by_assume_role(multi):
