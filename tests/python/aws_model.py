@@ -26,7 +26,7 @@ _SESSION = botocore.session.get_session()
 MODELS = {"iam": _SESSION.get_service_model("iam"), "sts": _SESSION.get_service_model("sts")}
 
 # The served STS operations (IAM's come from sts-mock's ACTIONS table, read by the test).
-STS_OPERATIONS = ["AssumeRoleWithWebIdentity", "GetCallerIdentity"]
+STS_OPERATIONS = ["AssumeRoleWithWebIdentity", "GetCallerIdentity", "AssumeRole", "GetWebIdentityToken"]
 
 MISSING = object()  # an absent member, in case edits and in the message oracle
 
@@ -223,6 +223,23 @@ VALID_BY_SHAPE = {
     ("sts", "urlType"): "www.amazon.com",
     ("sts", "sessionPolicyDocumentType"): PERMISSION_POLICY,
     ("sts", "roleDurationSecondsType"): 900,
+    ("iam", "policyPathType"): "/conformance/",
+    ("iam", "policyDescriptionType"): "A policy of the conformance suite",
+    ("iam", "policyVersionIdType"): "v1",
+    ("iam", "booleanType"): True,
+    ("iam", "policyScopeType"): "Local",
+    ("iam", "PolicyUsageType"): "PermissionsPolicy",
+    ("sts", "unrestrictedSessionPolicyDocumentType"): PERMISSION_POLICY,
+    ("sts", "tagKeyType"): "team",
+    ("sts", "tagValueType"): "site reliability",
+    ("sts", "externalIdType"): "conformance-external-id",
+    ("sts", "serialNumberType"): "arn:aws:iam::000000000000:mfa/conformance",
+    ("sts", "tokenCodeType"): "123456",
+    ("sts", "sourceIdentityType"): "conformance-source",
+    ("sts", "contextAssertionType"): "conformance-assertion",
+    ("sts", "webIdentityTokenAudienceStringType"): "https://api.example.com",
+    ("sts", "webIdentityTokenDurationSecondsType"): 300,
+    ("sts", "jwtAlgorithmType"): "RS256",
 }
 
 # Where a member of an operation needs a more fitting value than its shape's default.
@@ -234,6 +251,9 @@ VALID_BY_MEMBER = {
     ("*", "ResourceOwner"): "arn:aws:iam::000000000000:root",
     ("*", "CallerArn"): "arn:aws:iam::000000000000:user/conformance",
     ("AssumeRoleWithWebIdentity", "arn"): "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ("AssumeRole", "arn"): "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ("AssumeRole", "ProviderArn"): "arn:aws:iam::aws:contextProvider/IdentityCenter",
+    ("*", "PolicyArn"): "arn:aws:iam::000000000000:policy/conformance-policy",
 }
 
 # Chosen bad values for a pattern, where the generic choice would be less telling.

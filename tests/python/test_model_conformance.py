@@ -12,7 +12,9 @@ generated from the model, one test id per case.
   against the output shape, and boto3 parsing it.
 
 The served operations are sts-mock's IAM ACTIONS table (read from the source, so a new action
-is covered or this suite fails) plus STS AssumeRoleWithWebIdentity and GetCallerIdentity.
+is covered or this suite fails) plus the STS operations of aws_model.STS_OPERATIONS
+(AssumeRoleWithWebIdentity, GetCallerIdentity, AssumeRole, GetWebIdentityToken). The Account
+API's REST-JSON ListRegions is covered by test_permissions.py.
 """
 
 import json
@@ -37,6 +39,7 @@ BOUNDARIES = [c for service, op in OPERATIONS for c in am.boundary_cases(service
 
 WEB_IDENTITY_ROLE = "conformance-web-identity"
 WEB_IDENTITY_ROLE_ARN = f"arn:aws:iam::000000000000:role/{WEB_IDENTITY_ROLE}"
+CHAIN_TARGET = "conformance-chain-target"
 SETUP = f"""# The conformance suite's world: the issuer's provider and one role it may assume.
 default_account = "000000000000"
 
@@ -50,6 +53,16 @@ trust_policy = '''{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
   "Principal": {{"Federated": "arn:aws:iam::000000000000:oidc-provider/token.dynatrace.com"}},
   "Action": "sts:AssumeRoleWithWebIdentity",
   "Condition": {{"StringEquals": {{"token.dynatrace.com:aud": "{AUD}"}}}}}}]}}'''
+
+[[role.policy]]
+name = "chain-and-tokens"
+document = '''{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+  "Action": ["sts:AssumeRole", "sts:TagSession", "sts:GetWebIdentityToken"], "Resource": "*"}}]}}'''
+
+[[role]]
+name = "{CHAIN_TARGET}"
+trust_policy = '''{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+  "Principal": {{"AWS": "{WEB_IDENTITY_ROLE_ARN}"}}, "Action": ["sts:AssumeRole", "sts:TagSession"]}}]}}'''
 """
 
 CONSTRAINT_MESSAGE = re.compile(r"^\d+ validation errors? detected: ")
@@ -122,8 +135,8 @@ def rig(tmp_path_factory):
 
 
 def test_every_served_operation_is_in_the_suite():
-    # 22 IAM actions plus 2 STS actions; every one must be in the botocore model.
-    assert len(IAM_OPERATIONS) >= 22, f"could not read the ACTIONS table of {ACTIONS_RS}"
+    # 40 IAM actions plus 4 STS actions; every one must be in the botocore model.
+    assert len(IAM_OPERATIONS) >= 40, f"could not read the ACTIONS table of {ACTIONS_RS}"
     for service, op in OPERATIONS:
         assert op in am.MODELS[service].operation_names, f"{op} is not an operation of {service}"
     assert {op for _, op in OPERATIONS} == set(OUTPUT_SCENARIOS), "every served operation needs an output scenario"
@@ -226,10 +239,42 @@ def web_identity(rig):
     }
 
 
-def caller_identity(rig):
+def session_client(rig):
     creds = rig.strict["sts"].assume_role_with_web_identity(**web_identity(rig))["Credentials"]
-    client = rig.client("sts", True, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
-    return client, {}
+    return rig.client("sts", True, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+
+
+def caller_identity(rig):
+    return session_client(rig), {}
+
+
+def quietly(call):
+    """A set-up step whose refusal does not matter (already enabled, already disabled)."""
+    try:
+        call()
+    except botocore.exceptions.ClientError:
+        pass
+
+
+def outbound(rig, enabled):
+    iam = rig.strict["iam"]
+    quietly(iam.enable_outbound_web_identity_federation if enabled else iam.disable_outbound_web_identity_federation)
+
+
+def managed(rig, name, versions=1, tags=()):
+    iam = rig.strict["iam"]
+    arn = iam.create_policy(PolicyName=name, PolicyDocument=POLICY, Path="/conformance/",
+                            Description="output scenario", Tags=list(tags))["Policy"]["Arn"]
+    for _ in range(versions - 1):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=POLICY)
+    return arn
+
+
+def attached(rig, role_name, policy_name):
+    role(rig, role_name)
+    arn = managed(rig, policy_name)
+    rig.strict["iam"].attach_role_policy(RoleName=role_name, PolicyArn=arn)
+    return dict(RoleName=role_name, PolicyArn=arn)
 
 
 # op -> (rig -> params), or (rig -> (client, params)) for a client of its own. Each scenario
@@ -281,7 +326,40 @@ OUTPUT_SCENARIOS = {
     ),
     "AssumeRoleWithWebIdentity": web_identity,
     "GetCallerIdentity": caller_identity,
+    "AssumeRole": lambda r: (session_client(r), dict(
+        RoleArn=f"arn:aws:iam::000000000000:role/{CHAIN_TARGET}", RoleSessionName="chained",
+        Tags=[{"Key": "team", "Value": "sre"}], TransitiveTagKeys=["team"], DurationSeconds=900,
+    )),
+    "GetWebIdentityToken": lambda r: (outbound(r, True), (session_client(r), dict(
+        Audience=["https://api.example.com"], SigningAlgorithm="ES384", DurationSeconds=60,
+        Tags=[{"Key": "job", "Value": "42"}],
+    )))[1],
+    "CreatePolicy": lambda r: dict(
+        PolicyName="out-create-policy", PolicyDocument=POLICY, Path="/conformance/",
+        Description="output scenario", Tags=TAGS,
+    ),
+    "GetPolicy": lambda r: dict(PolicyArn=managed(r, "out-get-policy", tags=TAGS)),
+    "GetPolicyVersion": lambda r: dict(PolicyArn=managed(r, "out-get-version", versions=2), VersionId="v2"),
+    "ListPolicies": lambda r: (managed(r, "out-list-policies"), dict(Scope="Local", PathPrefix="/conformance/"))[1],
+    "CreatePolicyVersion": lambda r: dict(
+        PolicyArn=managed(r, "out-create-version"), PolicyDocument=POLICY, SetAsDefault=True),
+    "DeletePolicyVersion": lambda r: dict(PolicyArn=managed(r, "out-delete-version", versions=2), VersionId="v2"),
+    "ListPolicyVersions": lambda r: dict(PolicyArn=managed(r, "out-list-versions", versions=3)),
+    "DeletePolicy": lambda r: dict(PolicyArn=managed(r, "out-delete-policy")),
+    "TagPolicy": lambda r: dict(PolicyArn=managed(r, "out-tag-policy"), Tags=TAGS),
+    "UntagPolicy": lambda r: dict(PolicyArn=managed(r, "out-untag-policy", tags=TAGS), TagKeys=["team"]),
+    "AttachRolePolicy": lambda r: dict(RoleName=role(r, "out-attach"), PolicyArn=managed(r, "out-attach-policy")),
+    "DetachRolePolicy": lambda r: attached(r, "out-detach", "out-detach-policy"),
+    "ListAttachedRolePolicies": lambda r: dict(RoleName=attached(r, "out-list-attached", "out-list-attached-policy")["RoleName"]),
+    "PutRolePermissionsBoundary": lambda r: dict(
+        RoleName=role(r, "out-boundary"), PermissionsBoundary=managed(r, "out-boundary-policy")),
+    "DeleteRolePermissionsBoundary": lambda r: dict(
+        RoleName=role(r, "out-no-boundary", PermissionsBoundary=managed(r, "out-no-boundary-policy"))),
+    "EnableOutboundWebIdentityFederation": lambda r: (outbound(r, False), {})[1],
+    "DisableOutboundWebIdentityFederation": lambda r: (outbound(r, True), {})[1],
+    "GetOutboundWebIdentityFederationInfo": lambda r: (outbound(r, True), {})[1],
 }
+
 OUTPUTS = [(service, op) for service, op in OPERATIONS]
 
 
