@@ -273,7 +273,7 @@ impl AwsError {
     /// policy allows the iam:GetRole action", "... with an explicit deny in an identity-based
     /// policy: arn:aws:iam::...:policy/Pvoclabs2", "... because no permissions boundary allows
     /// the iam:GetRole action", "... with an explicit deny in a permissions boundary:
-    /// arn:aws:iam::<ACCOUNT>:policy/InternSandboxBoundary", "... because no session policy
+    /// arn:aws:iam::ACCOUNT:policy/InternSandboxBoundary", "... because no session policy
     /// allows the s3:ListBucket action"). `code` is the service's (`AccessDenied` for Query
     /// services, `AccessDeniedException` for the Account API).
     pub fn access_denied(
