@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Generates sts-mock/src/aws_model.rs from the botocore service models of STS and IAM.
+"""Generates sts-mock/src/aws_model.rs from the botocore service models of STS, IAM and the
+Account API, and the AWS partition's regions from botocore's endpoints.json.
 
 The validation tables (every input member of every served operation with its constraints), the
-result wrappers and AWS's error codes with their HTTP statuses are data taken from AWS's own
-models, never retyped by hand, so they cannot drift from AWS's. `--check` regenerates in memory
+result wrappers, whether an operation is signed, the REST-JSON paths and AWS's error codes with
+their HTTP statuses are data taken from AWS's own models, never retyped by hand, so they cannot
+drift from AWS's. `--check` regenerates in memory
 and fails if the committed file differs (the Python test suite runs it; `make test` therefore
 catches a model or generator change that was not committed).
 
@@ -28,6 +30,8 @@ SERVED = {
     ("sts", "2011-06-15"): [
         "AssumeRoleWithWebIdentity",
         "GetCallerIdentity",
+        "AssumeRole",
+        "GetWebIdentityToken",
     ],
     ("iam", "2010-05-08"): [
         "CreateOpenIDConnectProvider",
@@ -52,7 +56,43 @@ SERVED = {
         "DeleteRolePolicy",
         "SimulatePrincipalPolicy",
         "SimulateCustomPolicy",
+        "CreatePolicy",
+        "GetPolicy",
+        "GetPolicyVersion",
+        "ListPolicies",
+        "CreatePolicyVersion",
+        "DeletePolicyVersion",
+        "ListPolicyVersions",
+        "DeletePolicy",
+        "TagPolicy",
+        "UntagPolicy",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "ListAttachedRolePolicies",
+        "PutRolePermissionsBoundary",
+        "DeleteRolePermissionsBoundary",
+        "EnableOutboundWebIdentityFederation",
+        "DisableOutboundWebIdentityFederation",
+        "GetOutboundWebIdentityFederationInfo",
     ],
+    ("account", "2021-02-01"): [
+        "ListRegions",
+    ],
+}
+
+# The regions of the `aws` partition (botocore's endpoints.json lists them) fall in two kinds
+# (AWS Account Management Reference Guide, "Enable or disable AWS Regions in your account"):
+# Regions launched before March 20, 2019 are enabled by default and cannot be disabled
+# (ListRegions: ENABLED_BY_DEFAULT); later ones are opt-in, DISABLED until an account enables
+# them. This is the list of the default ones; every other region of the partition is opt-in. A
+# new region in botocore is opt-in by that rule; one that is not (none since 2019) would need
+# adding here.
+DEFAULT_REGIONS = {
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-southeast-1", "ap-southeast-2", "ca-central-1",
+    "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1",
+    "sa-east-1",
 }
 
 # Errors every Query-protocol service can answer that no service model lists, with their
@@ -82,6 +122,16 @@ COMMON_ERRORS = [
     # connections without a documented body.
     ("RequestEntityTooLarge", 413, True, "Guess: HTTP 413"),
     ("RequestTimeout", 408, True, "Guess: HTTP 408"),
+    # Guess: what a REST-JSON service answers a body that is not a JSON object (Smithy's
+    # protocol tests name this code; the Account API's model does not list it).
+    ("SerializationException", 400, True, "Guess: REST-JSON bodies that are not JSON"),
+    # Guess: the codes JSON-protocol services give the Query protocol's authentication errors
+    # (DynamoDB, KMS and other JSON services answer these; the Account API's model lists none).
+    ("UnrecognizedClientException", 403, True, "Guess: JSON-protocol InvalidClientTokenId"),
+    ("InvalidSignatureException", 403, True, "Guess: JSON-protocol SignatureDoesNotMatch"),
+    ("MissingAuthenticationTokenException", 403, True, "Guess: JSON-protocol MissingAuthenticationToken"),
+    # Guess: the Account API's answer to a path or method it does not serve.
+    ("UnknownOperationException", 404, True, "Guess: REST-JSON unknown path"),
 ]
 
 
@@ -89,6 +139,23 @@ def load(service, version):
     path = os.path.join(os.path.dirname(botocore.__file__), "data", service, version, "service-2.json.gz")
     with gzip.open(path) as f:
         return json.load(f)
+
+
+def regions():
+    """(name, opt-in) of every region of the `aws` partition, by name."""
+    with open(os.path.join(os.path.dirname(botocore.__file__), "data", "endpoints.json")) as f:
+        endpoints = json.load(f)
+    aws = next(p for p in endpoints["partitions"] if p["partition"] == "aws")
+    names = sorted(aws["regions"])
+    missing = DEFAULT_REGIONS - set(names)
+    if missing:
+        raise SystemExit(f"gen_aws_model: default regions not in endpoints.json: {sorted(missing)}")
+    return [(n, n not in DEFAULT_REGIONS) for n in names]
+
+
+def signed(op):
+    """Whether AWS requires a SigV4 signature (`authtype: none` / `smithy.api#noAuth` mean no)."""
+    return op.get("authtype") != "none" and "smithy.api#noAuth" not in op.get("auth", [])
 
 
 def rust_ident(name):
@@ -171,9 +238,10 @@ def generate():
         for shape_name, s in sorted(model["shapes"].items()):
             if "error" in s:
                 e = s["error"]
-                code = e["code"]
+                # REST-JSON models name the code by the shape (AccessDeniedException).
+                code = e.get("code", shape_name)
                 status = e.get("httpStatusCode", 400)
-                sender = bool(e.get("senderFault", False))
+                sender = bool(e.get("senderFault", False)) and not s.get("fault", False)
                 prev = errors.get(code)
                 if prev and prev[:2] != (status, sender):
                     raise SystemExit(f"gen_aws_model: {code} differs between services")
@@ -182,22 +250,26 @@ def generate():
             op = model["operations"][name]
             input_ident = gen.shape(service, model, op["input"]["shape"]) if "input" in op else None
             wrapper = op.get("output", {}).get("resultWrapper")
-            op_errors = [model["shapes"][e["shape"]]["error"]["code"] for e in op.get("errors", [])]
-            operations.append((service, name, input_ident, wrapper, op_errors))
+            op_errors = [
+                model["shapes"][e["shape"]].get("error", {}).get("code", e["shape"]) for e in op.get("errors", [])
+            ]
+            rest_path = op["http"]["requestUri"] if model["metadata"]["protocol"] == "rest-json" else None
+            operations.append((service, name, input_ident, wrapper, op_errors, signed(op), rest_path))
     for code, status, sender, source in COMMON_ERRORS:
         if code not in errors:
             errors[code] = (status, sender, source)
 
     out = []
-    out.append("//! AWS's service models of STS and IAM as data: the input shapes of every served operation\n")
-    out.append("//! with their constraints, the result wrappers, and the error codes with their HTTP statuses.\n")
+    out.append("//! AWS's service models of STS, IAM and the Account API as data: the input shapes of every\n")
+    out.append("//! served operation with their constraints, the result wrappers, whether each is signed, the\n")
+    out.append("//! REST-JSON paths, the error codes with their HTTP statuses, and the regions of the partition.\n")
     out.append("//!\n")
     out.append(f"//! GENERATED by `scripts/gen_aws_model.py` from botocore {botocore.__version__} ({', '.join(versions)}); do not edit.\n")
     out.append("//! `make test` checks that this file is what the generator writes.\n\n")
     out.append("#![allow(missing_docs)]\n\n")
     out.append("use crate::shape::{IntegerShape, ListShape, Member, Operation, Service, Shape, StringShape, Structure};\n\n")
     # Error codes.
-    out.append("/// Every error code STS and IAM answer, from their service models and AWS's common errors.\n")
+    out.append("/// Every error code STS, IAM and the Account API answer, from their service models and AWS's\n/// common errors.\n")
     out.append("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]\n")
     out.append("pub enum ErrorCode {\n")
     for code in sorted(errors):
@@ -223,14 +295,21 @@ def generate():
     # Operations.
     out.append("/// Every served operation, with its input shape and result wrapper.\n")
     out.append("pub static OPERATIONS: &[Operation] = &[\n")
-    for service, name, input_ident, wrapper, op_errors in operations:
-        svc = {"sts": "Service::Sts", "iam": "Service::Iam"}[service]
+    for service, name, input_ident, wrapper, op_errors, is_signed, rest_path in operations:
+        svc = {"sts": "Service::Sts", "iam": "Service::Iam", "account": "Service::Account"}[service]
         inp = f"Some(&{input_ident})" if input_ident else "None"
         errs = ", ".join(f"ErrorCode::{c}" for c in op_errors)
         out.append(
             f"    Operation {{ service: {svc}, name: {rust_str(name)}, input: {inp}, "
-            f"result_wrapper: {opt(rust_str(wrapper) if wrapper else None)}, errors: &[{errs}] }},\n"
+            f"result_wrapper: {opt(rust_str(wrapper) if wrapper else None)}, errors: &[{errs}], "
+            f"signed: {str(is_signed).lower()}, rest_path: {opt(rust_str(rest_path) if rest_path else None)} }},\n"
         )
+    out.append("];\n\n")
+    out.append("/// The regions of the `aws` partition (botocore's endpoints.json), by name, and whether each is\n")
+    out.append("/// opt-in (launched after March 20, 2019: DISABLED until enabled) rather than enabled by default.\n")
+    out.append("pub static REGIONS: &[(&str, bool)] = &[\n")
+    for name, opt_in in regions():
+        out.append(f"    ({rust_str(name)}, {str(opt_in).lower()}),\n")
     out.append("];\n\n")
     out.append("// --- shapes ---\n\n")
     for key in sorted(gen.order):

@@ -81,6 +81,12 @@ Paste into another shell:
   aws iam simulate-principal-policy --policy-source-arn arn:aws:iam::000000000000:role/dynatrace-aws-connector \\
       --action-names account:ListRegions s3:ListBuckets
 
+  # 6. The connector's own call, with the assumed credentials: account:ListRegions.
+  read -r AK SK ST <<< "\$(aws sts assume-role-with-web-identity --role-arn arn:aws:iam::000000000000:role/dynatrace-aws-connector \\
+      --role-session-name connector --web-identity-token "\$TOKEN" \\
+      --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)"
+  AWS_ACCESS_KEY_ID=\$AK AWS_SECRET_ACCESS_KEY=\$SK AWS_SESSION_TOKEN=\$ST aws account list-regions
+
 Ctrl-C stops both.
 WALK
 

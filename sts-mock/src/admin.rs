@@ -41,6 +41,11 @@ pub static ENDPOINTS: &[Endpoint] = &[
         methods: &[Method::GET, Method::PUT],
         handler: clock,
     },
+    Endpoint {
+        path: "outbound/*",
+        methods: &[Method::GET],
+        handler: outbound,
+    },
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {
@@ -136,5 +141,43 @@ fn clock<'a>(
             StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
             &value,
         )
+    })
+}
+
+/// `GET /_sts-mock/outbound/<id>/.well-known/openid-configuration` and `.../jwks.json`: the
+/// documents of the outbound issuer `https://<id>.tokens.sts.global.api.aws` (an account's
+/// `GetWebIdentityToken` issuer; its `IssuerIdentifier`), for relying parties under test.
+fn outbound<'a>(
+    services: &'a Services,
+    request: Request<Incoming>,
+    _: Limits,
+) -> BoxFuture<'a, Response<Body>> {
+    Box::pin(async move {
+        let path = request.uri().path().to_string();
+        let rest = path
+            .strip_prefix("/_sts-mock/outbound/")
+            .unwrap_or_default();
+        let not_found =
+            |what: String| json(StatusCode::NOT_FOUND, &serde_json::json!({ "error": what }));
+        let Some((id, document)) = rest.split_once('/') else {
+            return not_found(format!("no such endpoint: {path}"));
+        };
+        let Some((account, federation)) = services.model.outbound_issuer(id) else {
+            return not_found(format!("no account has the outbound issuer {id}"));
+        };
+        match document {
+            ".well-known/openid-configuration" => json(
+                StatusCode::OK,
+                &crate::outbound::discovery(&federation.issuer_identifier),
+            ),
+            ".well-known/jwks.json" => match services.outbound.jwks(&account) {
+                Ok(jwks) => json(StatusCode::OK, &jwks),
+                Err(e) => json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &serde_json::json!({ "error": format!("cannot make the signing keys: {e}") }),
+                ),
+            },
+            _ => not_found(format!("no such endpoint: {path}")),
+        }
     })
 }

@@ -6,10 +6,12 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Mutex;
 
+use crate::caller::Caller;
 use crate::decisions::Attempt;
 use crate::error::AwsError;
 use crate::query::Params;
 use crate::services::Services;
+use crate::shape::Service;
 use crate::sigv4::SignedRequest;
 
 /// A boxed, sendable future (the form async handlers take in the action table).
@@ -37,26 +39,57 @@ pub struct Call<'a> {
     pub signed: SignedRequest<'a>,
     /// The client's address.
     pub peer: IpAddr,
-    /// The account an IAM call acts in.
+    /// The account the call acts in: the caller's.
     pub account: String,
+    /// Who is calling (decided by the dispatcher, [`crate::caller::identify`]).
+    pub caller: Caller,
+    /// The region the request was signed for (`aws:RequestedRegion`), when it names one.
+    pub region: Option<String>,
+    /// The action's name (`GetRole`).
+    pub action: &'static str,
+    /// The action's service.
+    pub service: Service,
+    /// The request's ID.
+    pub request_id: String,
     attempt: Mutex<Attempt>,
 }
 
+/// Where a call comes from, as the dispatcher established it.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The client's address.
+    pub peer: IpAddr,
+    /// Who is calling.
+    pub caller: Caller,
+    /// The signed region.
+    pub region: Option<String>,
+    /// The action's name.
+    pub action: &'static str,
+    /// Its service.
+    pub service: Service,
+    /// The request's ID.
+    pub request_id: String,
+}
+
 impl<'a> Call<'a> {
-    /// A call; `account` is the account an IAM call acts in.
+    /// A call from `origin`; it acts in the caller's account.
     pub fn new(
         services: &'a Services,
         params: &'a Params,
         signed: SignedRequest<'a>,
-        peer: IpAddr,
-        account: String,
+        origin: Origin,
     ) -> Call<'a> {
         Call {
             services,
             params,
             signed,
-            peer,
-            account,
+            peer: origin.peer,
+            account: origin.caller.account(&services.default_account).to_string(),
+            caller: origin.caller,
+            region: origin.region,
+            action: origin.action,
+            service: origin.service,
+            request_id: origin.request_id,
             attempt: Mutex::new(Attempt::default()),
         }
     }

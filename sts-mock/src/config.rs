@@ -1,5 +1,6 @@
-//! The declarative setup file (TOML): accounts, OIDC providers, roles with their trust and
-//! permission policies, and `--oidc-endpoint` mappings. Loading reads the file into the inputs
+//! The declarative setup file (TOML): accounts, OIDC providers, customer managed policies,
+//! roles with their trust policies, inline and attached managed policies and permissions
+//! boundaries, and `--oidc-endpoint` mappings. Loading reads the file into the inputs
 //! of the model's methods ([`ProviderSpec`], [`RoleSpec`]) and builds a model from them, so a
 //! setup file is checked by exactly the code that checks IAM calls; a bad file is refused as a
 //! whole, with the file, the entry and the problem in the message.
@@ -15,7 +16,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{AwsError, ErrorCode};
-use crate::model::{check_account_id, Model, ProviderSpec, RoleSpec, Tag, DEFAULT_ACCOUNT};
+use crate::model::{
+    check_account_id, Model, PolicySpec, ProviderSpec, RoleSpec, Tag, DEFAULT_ACCOUNT,
+};
 
 /// Everything a setup file describes, with policy files read in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +29,19 @@ pub struct Setup {
     pub oidc_endpoints: Vec<OidcEndpoint>,
     /// OIDC providers, by account.
     pub providers: Vec<ProviderEntry>,
+    /// Customer managed policies, by account.
+    pub policies: Vec<PolicyEntry>,
     /// Roles, by account.
     pub roles: Vec<RoleEntry>,
+}
+
+/// A customer managed policy of the setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyEntry {
+    /// Its account.
+    pub account: String,
+    /// `CreatePolicy`'s input.
+    pub spec: PolicySpec,
 }
 
 /// Fetch discovery and keys of `issuer` from `base` instead (as `--oidc-endpoint ISSUER=BASE`).
@@ -57,6 +71,8 @@ pub struct RoleEntry {
     pub spec: RoleSpec,
     /// Inline permission policies: (name, JSON document), in file order.
     pub policies: Vec<(String, String)>,
+    /// The ARNs of the managed policies to attach, in file order.
+    pub managed_policies: Vec<String>,
 }
 
 /// Why a setup file was refused: which file, which entry in it, what is wrong.
@@ -198,6 +214,24 @@ impl Setup {
             })
             .collect();
 
+        let mut policies = Vec::new();
+        for p in raw.policies {
+            let account = p.account.unwrap_or_else(|| default_account.clone());
+            let entry = policy_entry(&p.name, &account);
+            let document = policy_text("document", p.document, p.document_file, read)
+                .map_err(|m| err(entry.clone(), m))?;
+            policies.push(PolicyEntry {
+                account,
+                spec: PolicySpec {
+                    name: p.name,
+                    path: p.path.unwrap_or_else(|| "/".to_string()),
+                    document,
+                    description: p.description,
+                    tags: tags(p.tags),
+                },
+            });
+        }
+
         let mut roles = Vec::new();
         for r in raw.roles {
             let account = r.account.unwrap_or_else(|| default_account.clone());
@@ -223,6 +257,7 @@ impl Setup {
                     tags: tags(r.tags),
                 },
                 policies,
+                managed_policies: r.managed_policies,
             });
         }
 
@@ -230,6 +265,7 @@ impl Setup {
             default_account,
             oidc_endpoints,
             providers,
+            policies,
             roles,
         };
         // Everything IAM would check, by the model that checks IAM calls.
@@ -252,6 +288,12 @@ impl Setup {
                 .create_provider(&p.account, p.spec.clone())
                 .map_err(|e| err(entry, problem(&e)))?;
         }
+        for p in &self.policies {
+            let entry = policy_entry(&p.spec.name, &p.account);
+            model
+                .create_policy(&p.account, p.spec.clone())
+                .map_err(|e| err(entry, problem(&e)))?;
+        }
         for r in &self.roles {
             let entry = role_entry(&r.spec.name, &r.account);
             model.add_role(&r.account, r.spec.clone()).map_err(|e| {
@@ -266,6 +308,11 @@ impl Setup {
                 model
                     .put_role_policy(&r.account, &r.spec.name, name, doc)
                     .map_err(|e| err(format!("{entry}, policy {name:?}"), problem(&e)))?;
+            }
+            for arn in &r.managed_policies {
+                model
+                    .attach_role_policy(&r.account, &r.spec.name, arn)
+                    .map_err(|e| err(format!("{entry}, managed policy {arn:?}"), problem(&e)))?;
             }
         }
         Ok(model)
@@ -301,6 +348,10 @@ fn role_entry(name: &str, account: &str) -> String {
     format!("role {name:?} (account {account})")
 }
 
+fn policy_entry(name: &str, account: &str) -> String {
+    format!("policy {name:?} (account {account})")
+}
+
 /// Exactly one of the inline text and the file must be given.
 fn policy_text(
     key: &str,
@@ -328,8 +379,23 @@ struct RawFile {
     oidc_endpoints: Vec<RawEndpoint>,
     #[serde(default, rename = "provider")]
     providers: Vec<RawProvider>,
+    #[serde(default, rename = "policy")]
+    policies: Vec<RawManagedPolicy>,
     #[serde(default, rename = "role")]
     roles: Vec<RawRole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManagedPolicy {
+    account: Option<String>,
+    name: String,
+    path: Option<String>,
+    description: Option<String>,
+    document: Option<String>,
+    document_file: Option<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +433,8 @@ struct RawRole {
     tags: BTreeMap<String, String>,
     #[serde(default, rename = "policy")]
     policies: Vec<RawPolicy>,
+    #[serde(default)]
+    managed_policies: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -292,11 +292,33 @@ pub fn decide_trust(
     request: &WebIdentityContext,
     action: &str,
 ) -> TrustDecision {
+    decide_trust_for(
+        trust_policy,
+        &request.principal,
+        &request.context,
+        request.tags.is_some(),
+        request.source_identity.is_some(),
+        action,
+    )
+}
+
+/// The trust decision of every assume action (web identity for a federated principal,
+/// `AssumeRole` for an AWS principal): `sts:TagSession` when the request passes session tags,
+/// `sts:SetSourceIdentity` when the new session carries a source identity, then `action`; the
+/// first refusal decides.
+pub fn decide_trust_for(
+    trust_policy: &Policy,
+    principal: &Principal,
+    context: &Context,
+    tags: bool,
+    source_identity: bool,
+    action: &str,
+) -> TrustDecision {
     let mut actions: Vec<&str> = Vec::with_capacity(3);
-    if request.tags.is_some() {
+    if tags {
         actions.push("sts:TagSession");
     }
-    if request.source_identity.is_some() {
+    if source_identity {
         actions.push("sts:SetSourceIdentity");
     }
     actions.push(action);
@@ -305,10 +327,10 @@ pub fn decide_trust(
         let (decision, explanation) = evaluate_explained(
             &[trust_policy],
             &Request {
-                principal: Some(&request.principal),
+                principal: Some(principal),
                 action,
                 resource: None,
-                context: &request.context,
+                context,
             },
         );
         if decision != Decision::Allow {
@@ -417,6 +439,78 @@ pub fn override_pairs(context: &mut Context, pairs: &[(String, String)]) {
             context.insert_multi(k, values);
         }
     }
+}
+
+/// What a call made with a role session's credentials consists of, for its request context.
+#[derive(Debug, Clone)]
+pub struct PermissionRequest<'a> {
+    /// The session.
+    pub session: &'a crate::credentials::SessionClaims,
+    /// The role's ARN, path included (`aws:PrincipalArn` of an assumed role is its role's).
+    pub role_arn: &'a str,
+    /// The role's IAM tags (principal tags, which session tags override).
+    pub role_tags: &'a [crate::model::Tag],
+    /// The region the request was signed for (`aws:RequestedRegion`).
+    pub region: Option<&'a str>,
+    /// Where the request came from.
+    pub source_ip: Option<IpAddr>,
+    /// The time of the request.
+    pub now: OffsetDateTime,
+}
+
+/// The request context AWS builds for a call made with a role session's credentials (IAM User
+/// Guide, "AWS global condition context keys"): `aws:PrincipalArn` (the role's ARN),
+/// `aws:PrincipalAccount`, `aws:PrincipalType` (`AssumedRole`), `aws:userid`
+/// (`ROLEID:SESSION`; `aws:username` is not present for roles), `aws:PrincipalTag/*` (the
+/// role's tags, overridden by session tags with the same key regardless of case: "Passing
+/// session tags in AWS STS"), `aws:SourceIdentity` when the session has one,
+/// `aws:FederatedProvider` for web-identity sessions, `aws:RequestedRegion`,
+/// `aws:CurrentTime`, `aws:EpochTime`, `aws:TokenIssueTime`, `aws:SourceIp`,
+/// `aws:SecureTransport`, `aws:PrincipalIsAWSService` and `aws:ViaAWSService` (`false`).
+pub fn permission_context(request: &PermissionRequest<'_>) -> Context {
+    let session = request.session;
+    let mut context = Context::new();
+    context.insert("aws:PrincipalArn", request.role_arn);
+    context.insert("aws:PrincipalAccount", session.account_id.clone());
+    context.insert("aws:PrincipalType", "AssumedRole");
+    context.insert("aws:userid", session.user_id());
+    let mut tags: Vec<(String, String)> = request
+        .role_tags
+        .iter()
+        .filter(|t| {
+            !session
+                .tags
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(&t.key))
+        })
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    tags.extend(session.tags.iter().cloned());
+    for (key, value) in &tags {
+        context.insert(format!("aws:PrincipalTag/{key}"), value.clone());
+    }
+    if let Some(source_identity) = &session.source_identity {
+        context.insert("aws:SourceIdentity", source_identity.clone());
+    }
+    if let Some(provider) = &session.federated_provider {
+        context.insert("aws:FederatedProvider", provider.clone());
+    }
+    if let Some(region) = request.region {
+        context.insert("aws:RequestedRegion", region);
+    }
+    let now = iso8601(request.now);
+    context.insert("aws:CurrentTime", now);
+    context.insert("aws:EpochTime", request.now.unix_timestamp().to_string());
+    if let Some(issued) = session.issued_at {
+        context.insert("aws:TokenIssueTime", iso8601(issued));
+    }
+    if let Some(ip) = request.source_ip {
+        context.insert("aws:SourceIp", ip.to_string());
+    }
+    context.insert("aws:SecureTransport", "false");
+    context.insert("aws:PrincipalIsAWSService", "false");
+    context.insert("aws:ViaAWSService", "false");
+    context
 }
 
 #[cfg(test)]

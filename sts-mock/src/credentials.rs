@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 
 /// First byte of every sealed token; bump it when the sealed layout changes so old tokens are
 /// rejected as `Invalid` instead of being misread.
-const TOKEN_VERSION: u8 = 1;
+const TOKEN_VERSION: u8 = 2;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 /// Upper bound on a token we are willing to decode. Claims are bounded by the STS parameter
@@ -57,8 +57,39 @@ pub struct SessionClaims {
     /// claim (`sts:SourceIdentity`), if it had one.
     pub source_identity: Option<String>,
     /// The session tags as (key, value) pairs, from the web identity token's
-    /// `https://aws.amazon.com/tags` claim.
+    /// `https://aws.amazon.com/tags` claim, `AssumeRole`'s `Tags`, or inherited as transitive.
     pub tags: Vec<(String, String)>,
+    /// The keys of [`tags`](Self::tags) that pass on to sessions this one assumes (role
+    /// chaining; IAM User Guide, "Chaining roles with session tags").
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
+    /// The inline session policy passed at assume time (`Policy`), as given.
+    #[serde(default)]
+    pub session_policy: Option<String>,
+    /// The managed session policies passed at assume time (`PolicyArns`).
+    #[serde(default)]
+    pub policy_arns: Vec<String>,
+    /// Whether the session was assumed by another role session (role chaining).
+    #[serde(default)]
+    pub chained: bool,
+    /// The OIDC provider's ARN for a web-identity session (`aws:FederatedProvider`).
+    #[serde(default)]
+    pub federated_provider: Option<String>,
+    /// When the session was issued (`aws:TokenIssueTime`).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub issued_at: Option<OffsetDateTime>,
+}
+
+impl SessionClaims {
+    /// The role's ARN (IAM resolves an assumed-role session to its role for `aws:PrincipalArn`):
+    /// `arn:aws:iam::ACCOUNT:role/NAME`, without the path the session ARN does not carry.
+    pub fn role_arn_without_path(&self) -> String {
+        format!("arn:aws:iam::{}:role/{}", self.account_id, self.role_name)
+    }
+    /// `aws:userid` of the session: `ROLEID:SESSION`.
+    pub fn user_id(&self) -> String {
+        format!("{}:{}", self.role_id, self.session_name)
+    }
 }
 
 /// A fresh set of temporary credentials, as `AssumeRoleWithWebIdentity` returns them.
@@ -264,6 +295,12 @@ mod tests {
             expiration,
             source_identity: Some("tenant-abc".into()),
             tags: vec![("team".into(), "observability".into())],
+            transitive_tag_keys: vec!["team".into()],
+            session_policy: None,
+            policy_arns: vec![],
+            chained: false,
+            federated_provider: None,
+            issued_at: Some(expiration - Duration::hours(1)),
         }
     }
 

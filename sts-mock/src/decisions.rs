@@ -1,4 +1,5 @@
-//! "Why was I denied?": every decision, kept in a bounded ring buffer for
+//! "Why was I denied?": every decision (trust decisions of the assume actions, and permission
+//! decisions of every call a role session makes), kept in a bounded ring buffer for
 //! `GET /_sts-mock/decisions`, and logged as one compact line.
 
 use std::collections::VecDeque;
@@ -41,6 +42,8 @@ pub struct Attempt {
     pub explanation: Option<Explanation>,
     /// The precise reason behind a generic AWS message (a malformed token's defect, say).
     pub detail: Option<String>,
+    /// The calling principal (`AssumeRole`'s caller).
+    pub principal: Option<String>,
 }
 
 /// One decision, as served by `GET /_sts-mock/decisions`.
@@ -71,9 +74,61 @@ pub struct DecisionRecord {
     pub outcome: Outcome,
     /// A one-line reason (also sent in the `x-sts-mock-reason` header on denials).
     pub reason: String,
-    /// The full explanation, when a policy was evaluated.
+    /// The full explanation, when a policy was evaluated (for a permission decision: the kind
+    /// of policy that decided).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
+    /// `permission` for a permission decision; absent for trust decisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The calling principal (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// The account the call acted in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The IAM action authorized (`iam:GetRole`, `account:ListRegions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
+    /// The resource it was authorized on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Every kind of policy's evaluation (identity, permissions boundary, session).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evaluations: Vec<crate::permissions::PolicyEvaluation>,
+}
+
+impl DecisionRecord {
+    /// A trust decision's record (no permission fields).
+    pub fn trust(
+        time: String,
+        request_id: String,
+        action: String,
+        source_ip: String,
+        attempt: Attempt,
+        outcome: Outcome,
+        reason: String,
+    ) -> DecisionRecord {
+        DecisionRecord {
+            time,
+            request_id,
+            action,
+            source_ip,
+            role_arn: attempt.role_arn,
+            session_name: attempt.session_name,
+            issuer: attempt.issuer,
+            subject: attempt.subject,
+            outcome,
+            reason,
+            explanation: attempt.explanation,
+            kind: None,
+            principal: attempt.principal,
+            account: None,
+            permission: None,
+            resource: None,
+            evaluations: Vec::new(),
+        }
+    }
 }
 
 /// The decision log. Cheap to clone (a handle).
@@ -86,12 +141,30 @@ impl Decisions {
     /// Logs `record` and keeps it among the recent ones.
     pub fn record(&self, record: DecisionRecord) {
         match &record.outcome {
+            Outcome::Allowed if record.permission.is_some() => tracing::info!(
+                target: "sts_mock::decision",
+                "{} allowed {} on {} principal={}",
+                record.action,
+                record.permission.as_deref().unwrap_or("-"),
+                record.resource.as_deref().unwrap_or("-"),
+                record.principal.as_deref().unwrap_or("-"),
+            ),
             Outcome::Allowed => tracing::info!(
                 target: "sts_mock::decision",
                 "{} allowed role={} sub={}",
                 record.action,
                 record.role_arn.as_deref().unwrap_or("-"),
                 record.subject.as_deref().unwrap_or("-"),
+            ),
+            Outcome::Refused { code, .. } if record.permission.is_some() => tracing::info!(
+                target: "sts_mock::decision",
+                "{} {code} {} on {} principal={} reason={:?} request_id={}",
+                record.action,
+                record.permission.as_deref().unwrap_or("-"),
+                record.resource.as_deref().unwrap_or("-"),
+                record.principal.as_deref().unwrap_or("-"),
+                record.reason,
+                record.request_id,
             ),
             Outcome::Refused { code, .. } => tracing::info!(
                 target: "sts_mock::decision",

@@ -70,6 +70,32 @@ impl AwsError {
         )
     }
 
+    /// The REST-JSON error document: `{"__type": CODE, "message": TEXT}` (botocore's REST-JSON
+    /// parser reads the code from `__type` or the `x-amzn-ErrorType` header), with the
+    /// Account API's `reason` for validation failures.
+    pub fn json_document(&self) -> String {
+        let mut doc = serde_json::json!({ "__type": self.code.as_str(), "message": self.message });
+        if self.code == ErrorCode::ValidationException {
+            // Guess: the reason AWS gives constraint failures (the model's enum has two values).
+            doc["reason"] = serde_json::json!("fieldValidationFailed");
+        }
+        doc.to_string()
+    }
+
+    /// The same error as a JSON-protocol service names it (the Account API): Query's
+    /// `ValidationError`, `AccessDenied` and authentication codes have JSON-protocol names.
+    pub fn for_json_protocol(self) -> AwsError {
+        let code = match self.code {
+            ErrorCode::ValidationError => ErrorCode::ValidationException,
+            ErrorCode::AccessDenied => ErrorCode::AccessDeniedException,
+            ErrorCode::InvalidClientTokenId => ErrorCode::UnrecognizedClientException,
+            ErrorCode::SignatureDoesNotMatch => ErrorCode::InvalidSignatureException,
+            ErrorCode::MissingAuthenticationToken => ErrorCode::MissingAuthenticationTokenException,
+            other => other,
+        };
+        AwsError::new(code, self.message)
+    }
+
     // --- the messages AWS words a known way, one constructor each ---
 
     /// An ARN that does not parse, as STS words it (aws-recorded: "arn::b:::something/test-role
@@ -201,6 +227,159 @@ impl AwsError {
         )
     }
 
+    /// `NoSuchEntity` for a managed policy (aws-recorded, DeletePolicy: "Policy
+    /// arn:aws:iam::111111111111:policy/non-existent-policy was not found.").
+    pub fn no_such_policy(arn: &str) -> AwsError {
+        AwsError::new(
+            ErrorCode::NoSuchEntity,
+            format!("Policy {arn} was not found."),
+        )
+    }
+
+    /// `NoSuchEntity` for a version of a managed policy. Guess: worded like the policy's.
+    pub fn no_such_policy_version(arn: &str, version: &str) -> AwsError {
+        AwsError::new(
+            ErrorCode::NoSuchEntity,
+            format!("Policy {arn} version {version} does not exist or is not attachable."),
+        )
+    }
+
+    /// `NoSuchEntity` for a policy to attach (aws-recorded, AttachRolePolicy: "Policy
+    /// arn:...:policy/x123 does not exist or is not attachable.").
+    pub fn not_attachable(arn: &str) -> AwsError {
+        AwsError::new(
+            ErrorCode::NoSuchEntity,
+            format!("Policy {arn} does not exist or is not attachable."),
+        )
+    }
+
+    /// `NoSuchEntity` for a permissions boundary. Guess: IAM's "Scope ARN" wording for
+    /// boundaries, as quoted from real use.
+    pub fn boundary_not_found(arn: &str) -> AwsError {
+        AwsError::new(
+            ErrorCode::NoSuchEntity,
+            format!("Scope ARN: {arn} does not exist or is not attachable."),
+        )
+    }
+
+    /// IAM's `FeatureDisabled` for outbound identity federation. Guess: the API reference's
+    /// description of the error.
+    pub fn outbound_feature_disabled() -> AwsError {
+        AwsError::new(
+            ErrorCode::FeatureDisabled,
+            "Outbound identity federation is disabled for your AWS account.",
+        )
+    }
+
+    /// STS's `OutboundWebIdentityFederationDisabledException`. Guess: the message is the
+    /// service model's description of the error.
+    pub fn outbound_disabled() -> AwsError {
+        AwsError::new(
+            ErrorCode::OutboundWebIdentityFederationDisabledException,
+            "The outbound web identity federation feature is not enabled for this account. To use this feature, you must first enable it through the Amazon Web Services Management Console or API.",
+        )
+    }
+
+    /// `AccessDenied` for a permission a policy refused, in AWS's form (IAM User Guide,
+    /// "Troubleshoot access denied error messages"; real IAM answers quoted in public, e.g.
+    /// "User: arn:aws:sts::985539798290:assumed-role/Test-role-am3k6gl0/Test is not authorized
+    /// to perform: iam:GetRole on resource: role Test-role-am3k6gl0 because no identity-based
+    /// policy allows the iam:GetRole action", "... with an explicit deny in an identity-based
+    /// policy: arn:aws:iam::...:policy/Pvoclabs2", "... because no permissions boundary allows
+    /// the iam:GetRole action", "... with an explicit deny in a permissions boundary:
+    /// arn:aws:iam::ACCOUNT:policy/InternSandboxBoundary", "... because no session policy
+    /// allows the s3:ListBucket action"). `code` is the service's (`AccessDenied` for Query
+    /// services, `AccessDeniedException` for the Account API).
+    pub fn access_denied(
+        code: ErrorCode,
+        principal: &str,
+        action: &str,
+        resource: &str,
+        why: &Denial,
+    ) -> AwsError {
+        let reason = match why {
+            Denial::Implicit(kind) => {
+                format!("because no {} allows the {action} action", kind.phrase())
+            }
+            Denial::Explicit(kind, arn) => {
+                // The denying managed policy is named; an inline policy has no ARN to name.
+                // Guess: the IAM User Guide's example for session policies says "a sessions
+                // policy"; answers quoted from real use say "a session policy".
+                let article = match kind {
+                    PolicyType::Identity => "an",
+                    _ => "a",
+                };
+                match arn {
+                    Some(arn) => format!(
+                        "with an explicit deny in {article} {}: {arn}",
+                        kind.phrase()
+                    ),
+                    None => format!("with an explicit deny in {article} {}", kind.phrase()),
+                }
+            }
+            Denial::Unstated => String::new(),
+        };
+        let mut message = format!(
+            "User: {principal} is not authorized to perform: {action} on resource: {resource}"
+        );
+        if !reason.is_empty() {
+            message.push(' ');
+            message.push_str(&reason);
+        }
+        AwsError::new(code, message)
+    }
+
+    /// `DurationSeconds` above the role's maximum (STS's wording, as widely quoted).
+    pub fn duration_exceeds_max() -> AwsError {
+        AwsError::validation_message(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        )
+    }
+
+    /// `DurationSeconds` above an hour for a chained session (STS's wording, as quoted from
+    /// real answers: "The requested DurationSeconds exceeds the 1 hour session limit for roles
+    /// assumed by role chaining.").
+    pub fn duration_exceeds_chaining() -> AwsError {
+        AwsError::validation_message(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        )
+    }
+
+    /// Session policies and tags too large. Guess: the wording (FACTS-2026: "Packed size of
+    /// session tags consumes 112% of allotted space." for tags).
+    pub fn packed_policy_too_large(percent: usize) -> AwsError {
+        AwsError::new(
+            ErrorCode::PackedPolicyTooLarge,
+            format!("Packed size of consumed policies exceeds 100% of limit ({percent}%)."),
+        )
+    }
+
+    /// A session tag that would override a transitive tag of the calling session (aws-recorded,
+    /// STS "override-transitive-tag-error").
+    pub fn transitive_tag_conflict() -> AwsError {
+        AwsError::new(
+            ErrorCode::InvalidParameterValue,
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+        )
+    }
+
+    /// A transitive tag key that names no tag (aws-recorded, STS
+    /// "invalid-transitive-tag-keys").
+    pub fn transitive_tag_not_requested() -> AwsError {
+        AwsError::new(
+            ErrorCode::InvalidParameterValue,
+            "The specified transitive tag key must be included in the requested tags.",
+        )
+    }
+
+    /// Root user credentials cannot assume roles (AWS's answer to `AssumeRole` with them).
+    pub fn root_cannot_assume() -> AwsError {
+        AwsError::new(
+            ErrorCode::AccessDenied,
+            "Roles may not be assumed by root accounts.",
+        )
+    }
+
     /// An action the service does not have, or a version it does not speak. STS's wording,
     /// quoted publicly: "Could not find operation AssumeRoleWithWebIdentity for version
     /// NO_VERSION_SPECIFIED".
@@ -213,6 +392,40 @@ impl AwsError {
             ),
         )
     }
+}
+
+/// The kind of policy that refused a permission, as AWS's messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyType {
+    /// The role's inline and attached managed policies.
+    Identity,
+    /// The role's permissions boundary.
+    PermissionsBoundary,
+    /// The policies passed when the session was assumed.
+    Session,
+}
+
+impl PolicyType {
+    /// `identity-based policy`, `permissions boundary`, `session policy`.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity-based policy",
+            PolicyType::PermissionsBoundary => "permissions boundary",
+            PolicyType::Session => "session policy",
+        }
+    }
+}
+
+/// Why a permission was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// No policy of the kind allows it.
+    Implicit(PolicyType),
+    /// A policy of the kind denies it (the managed policy's ARN, if it was one).
+    Explicit(PolicyType, Option<String>),
+    /// AWS names no reason (a trust policy's refusal of `sts:AssumeRole` across accounts).
+    Unstated,
 }
 
 impl From<PolicyError> for AwsError {

@@ -17,20 +17,24 @@
 //! ```
 //!
 //! How it is built: [`action`] holds the one action table and dispatcher; each action is a file
-//! under `sts/` or `iam/` that sees only the narrow [`Services`] (model, keys, credentials,
-//! clock, decisions); parameters are checked against AWS's own model shapes ([`shape`], tables
-//! generated from botocore); errors are one typed [`AwsError`]; the [`model`] is the one place
-//! IAM's checks live, for every entry point; [`context`] builds the web-identity request context
-//! for the STS and `explain` alike; [`policy`] is the pure IAM policy engine.
+//! under `sts/`, `iam/` or `account/` that sees only the narrow [`Services`] (model, keys,
+//! credentials, clock, decisions); [`caller`] decides who calls, for every API;
+//! [`permissions`] authorizes what a role session calls; parameters are checked against AWS's
+//! own model shapes ([`shape`], tables generated from botocore); errors are one typed
+//! [`AwsError`]; the [`model`] is the one place IAM's checks live, for every entry point;
+//! [`context`] builds the request contexts (web identity, and calls made with a session) for
+//! the STS and `explain` alike; [`policy`] is the pure IAM policy engine.
 
 #![warn(missing_docs)]
 
+mod account;
 mod action;
 mod admin;
 mod arn;
 #[rustfmt::skip]
 mod aws_model;
 mod call;
+pub mod caller;
 pub mod config;
 pub mod context;
 pub mod credentials;
@@ -40,8 +44,11 @@ pub mod explain;
 mod iam;
 pub mod model;
 pub mod oidc;
+pub mod outbound;
+pub mod permissions;
 pub mod policy;
 mod query;
+mod rest_json;
 mod server;
 mod services;
 pub mod shape;

@@ -1,5 +1,6 @@
-//! The HTTP server: the AWS Query protocol on `/` (POST form or GET query string), handed to
-//! the action table's dispatcher, plus sts-mock's own `/_sts-mock/*` endpoints. Starts on any
+//! The HTTP server: the AWS Query protocol on `/` (POST form or GET query string) and the
+//! Account API's REST-JSON `POST /listRegions`, handed to the action table's dispatcher, plus
+//! sts-mock's own `/_sts-mock/*` endpoints (among them the outbound issuers' documents). Starts on any
 //! address (port 0 picks a free one) and stops when the [`StsMock`] is dropped.
 //!
 //! Abuse limits: request bodies are bounded, clients that do not send a request head in time
@@ -146,6 +147,7 @@ impl StsMock {
             clock: config.clock,
             decisions: Decisions::default(),
             default_account: config.default_account,
+            outbound: crate::outbound::OutboundKeys::default(),
         });
         let limits = config.limits;
         let shared = services.clone();
@@ -232,21 +234,38 @@ async fn handle(
             return response;
         }
     };
-    if parts.method == Method::POST {
-        params.extend(Params::parse(&body));
-    }
     let signed = crate::sigv4::SignedRequest {
         method: parts.method.as_str(),
         uri: &parts.uri,
         headers: &parts.headers,
         body: &body,
     };
-    let answer = crate::action::dispatch(services, &params, signed, peer, &request_id).await;
+    // REST-JSON operations (the Account API's `POST /listRegions`) have paths of their own;
+    // everything else is the Query protocol on any path.
+    let answer = if parts.method == Method::POST && crate::action::find_rest(&path).is_some() {
+        let params = crate::rest_json::params(&body);
+        crate::action::dispatch_rest(services, &path, params, signed, peer, &request_id).await
+    } else {
+        if parts.method == Method::POST {
+            params.extend(Params::parse(&body));
+        }
+        crate::action::dispatch(services, &params, signed, peer, &request_id).await
+    };
     let mut response = xml_response(
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST),
         answer.body,
         &request_id,
     );
+    if answer.content_type != "text/xml" {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    }
+    if let Some(kind) = answer.error_type {
+        response
+            .headers_mut()
+            .insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
+    }
     if let Some(reason) = answer.reason {
         set_reason(&mut response, &reason);
     }

@@ -7,6 +7,7 @@ use crate::credentials::CredentialSealer;
 use crate::decisions::Decisions;
 use crate::model::Model;
 use crate::oidc::KeyStore;
+use crate::outbound::OutboundKeys;
 
 /// The services every action is served with. Cheap to share: every field is a handle.
 #[derive(Clone)]
@@ -23,4 +24,6 @@ pub struct Services {
     pub decisions: Decisions,
     /// The account of admin calls whose access key ID is not an account ID.
     pub default_account: String,
+    /// The signing keys of outbound identity federation (`GetWebIdentityToken`).
+    pub outbound: OutboundKeys,
 }

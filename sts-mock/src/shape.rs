@@ -22,6 +22,8 @@ pub enum Service {
     Sts,
     /// AWS IAM, Query protocol version 2010-05-08.
     Iam,
+    /// The AWS Account Management API, REST-JSON protocol version 2021-02-01.
+    Account,
 }
 
 impl Service {
@@ -30,20 +32,24 @@ impl Service {
         match self {
             Service::Sts => "2011-06-15",
             Service::Iam => "2010-05-08",
+            Service::Account => "2021-02-01",
         }
     }
-    /// The XML namespace of its answers.
+    /// The XML namespace of its answers (Query protocol; the Account API answers JSON, and its
+    /// errors inside an XML document would name no namespace).
     pub fn namespace(self) -> &'static str {
         match self {
             Service::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Service::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
+            Service::Account => "",
         }
     }
-    /// The IAM action namespace (`sts:...`, `iam:...`) and SigV4 signing name.
+    /// The IAM action namespace (`sts:...`, `iam:...`, `account:...`) and SigV4 signing name.
     pub fn prefix(self) -> &'static str {
         match self {
             Service::Sts => "sts",
             Service::Iam => "iam",
+            Service::Account => "account",
         }
     }
 }
@@ -61,6 +67,10 @@ pub struct Operation {
     pub result_wrapper: Option<&'static str>,
     /// The errors the model lists for it.
     pub errors: &'static [crate::error::ErrorCode],
+    /// Whether AWS requires a SigV4 signature (`AssumeRoleWithWebIdentity` is unsigned).
+    pub signed: bool,
+    /// A REST-JSON operation's path (`/listRegions`); `None` for Query operations.
+    pub rest_path: Option<&'static str>,
 }
 
 /// A member of a structure.

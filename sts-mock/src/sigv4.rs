@@ -181,16 +181,28 @@ struct Auth {
 /// The access key id a request claims to be signed with, without verifying anything. For calls
 /// (IAM administration in this emulator) that accept any credentials.
 pub fn access_key_id_of(request: &SignedRequest<'_>) -> Option<String> {
-    let credential = match authorization_header(request) {
+    let credential = credential_of(request)?;
+    let key = credential.split('/').next()?;
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+/// The region of the credential scope a request claims (`AKID/DATE/REGION/...`), without
+/// verifying anything: `aws:RequestedRegion` of calls whose signature is not checked.
+pub fn region_of(request: &SignedRequest<'_>) -> Option<String> {
+    let credential = credential_of(request)?;
+    let region = credential.split('/').nth(2)?;
+    (!region.is_empty()).then(|| region.to_owned())
+}
+
+fn credential_of(request: &SignedRequest<'_>) -> Option<String> {
+    match authorization_header(request) {
         Some(header) => header_params(header)
             .ok()?
             .into_iter()
             .find(|(k, _)| *k == "Credential")
-            .map(|(_, v)| v.to_owned())?,
-        None => query_param(request.uri, "X-Amz-Credential")?,
-    };
-    let key = credential.split('/').next()?;
-    (!key.is_empty()).then(|| key.to_owned())
+            .map(|(_, v)| v.to_owned()),
+        None => query_param(request.uri, "X-Amz-Credential"),
+    }
 }
 
 /// Verifies a SigV4-signed request at time `now`. `secret_for(access_key_id, session_token)`

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// The marker every state file starts with, so a foreign JSON file is never taken for ours.
 pub const FORMAT: &str = "sts-mock-state";
 /// The layout version; bumped when the snapshot's shape changes incompatibly.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Why a state file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -298,7 +298,7 @@ mod tests {
         ));
         fs::write(
             &path,
-            br#"{"format":"sts-mock-state","version":2,"state":{"x":1}}"#,
+            format!(r#"{{"format":"sts-mock-state","version":{VERSION},"state":{{"x":1}}}}"#),
         )
         .unwrap();
         assert!(matches!(f.load::<Snap>(), Err(StateError::Corrupt { .. })));

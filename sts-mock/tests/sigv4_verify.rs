@@ -790,6 +790,12 @@ fn credentials_issued_by_the_sealer_verify_and_expire() {
         expiration,
         source_identity: None,
         tags: vec![],
+        transitive_tag_keys: vec![],
+        session_policy: None,
+        policy_arns: vec![],
+        chained: false,
+        federated_provider: None,
+        issued_at: None,
     });
     let r = client_signed(
         "POST",

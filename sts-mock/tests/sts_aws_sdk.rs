@@ -149,6 +149,12 @@ async fn sdk_sees_aws_error_codes() {
         expiration,
         source_identity: None,
         tags: vec![],
+        transitive_tag_keys: vec![],
+        session_policy: None,
+        policy_arns: vec![],
+        chained: false,
+        federated_provider: None,
+        issued_at: None,
     };
     let good = sealer.issue(&claims(
         time::OffsetDateTime::now_utc() + time::Duration::hours(1),

@@ -506,6 +506,12 @@ async fn decisions_are_recorded_with_explanations() {
             outcome: sts_mock::decisions::Outcome::Allowed,
             reason: String::new(),
             explanation: None,
+            kind: None,
+            principal: None,
+            account: None,
+            permission: None,
+            resource: None,
+            evaluations: Vec::new(),
         });
     }
     assert_eq!(

@@ -15,6 +15,7 @@ example values per shape (checked against the model here) and a few chosen bad v
 import copy
 import functools
 import html
+import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -23,10 +24,12 @@ from dataclasses import dataclass, field
 import botocore.session
 
 _SESSION = botocore.session.get_session()
-MODELS = {"iam": _SESSION.get_service_model("iam"), "sts": _SESSION.get_service_model("sts")}
+MODELS = {name: _SESSION.get_service_model(name) for name in ("iam", "sts", "account")}
 
 # The served STS operations (IAM's come from sts-mock's ACTIONS table, read by the test).
-STS_OPERATIONS = ["AssumeRoleWithWebIdentity", "GetCallerIdentity"]
+STS_OPERATIONS = ["AssumeRoleWithWebIdentity", "GetCallerIdentity", "AssumeRole", "GetWebIdentityToken"]
+# The served operations of the Account API (REST-JSON).
+ACCOUNT_OPERATIONS = ["ListRegions"]
 
 MISSING = object()  # an absent member, in case edits and in the message oracle
 
@@ -223,6 +226,27 @@ VALID_BY_SHAPE = {
     ("sts", "urlType"): "www.amazon.com",
     ("sts", "sessionPolicyDocumentType"): PERMISSION_POLICY,
     ("sts", "roleDurationSecondsType"): 900,
+    ("iam", "policyPathType"): "/conformance/",
+    ("iam", "policyDescriptionType"): "A policy of the conformance suite",
+    ("iam", "policyVersionIdType"): "v1",
+    ("iam", "booleanType"): True,
+    ("iam", "policyScopeType"): "Local",
+    ("iam", "PolicyUsageType"): "PermissionsPolicy",
+    ("sts", "unrestrictedSessionPolicyDocumentType"): PERMISSION_POLICY,
+    ("sts", "tagKeyType"): "team",
+    ("sts", "tagValueType"): "site reliability",
+    ("sts", "externalIdType"): "conformance-external-id",
+    ("sts", "serialNumberType"): "arn:aws:iam::000000000000:mfa/conformance",
+    ("sts", "tokenCodeType"): "123456",
+    ("sts", "sourceIdentityType"): "conformance-source",
+    ("sts", "contextAssertionType"): "conformance-assertion",
+    ("sts", "webIdentityTokenAudienceStringType"): "https://api.example.com",
+    ("sts", "webIdentityTokenDurationSecondsType"): 300,
+    ("sts", "jwtAlgorithmType"): "RS256",
+    ("account", "AccountId"): "000000000000",
+    ("account", "ListRegionsRequestMaxResultsInteger"): 10,
+    ("account", "ListRegionsRequestNextTokenString"): "r0",
+    ("account", "RegionOptStatus"): "ENABLED_BY_DEFAULT",
 }
 
 # Where a member of an operation needs a more fitting value than its shape's default.
@@ -234,6 +258,9 @@ VALID_BY_MEMBER = {
     ("*", "ResourceOwner"): "arn:aws:iam::000000000000:root",
     ("*", "CallerArn"): "arn:aws:iam::000000000000:user/conformance",
     ("AssumeRoleWithWebIdentity", "arn"): "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ("AssumeRole", "arn"): "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ("AssumeRole", "ProviderArn"): "arn:aws:iam::aws:contextProvider/IdentityCenter",
+    ("*", "PolicyArn"): "arn:aws:iam::000000000000:policy/conformance-policy",
 }
 
 # Chosen bad values for a pattern, where the generic choice would be less telling.
@@ -659,7 +686,14 @@ def check_output_xml(service: str, op: str, body: bytes) -> list:
 
 
 def parse_error(body: bytes):
-    """(code, message) of an ErrorResponse; lenient, for messages that echo control characters."""
+    """(code, message) of an ErrorResponse, or of a REST-JSON error document (`__type`,
+    `message`); lenient, for messages that echo control characters."""
+    if body.lstrip().startswith(b"{"):
+        try:
+            doc = json.loads(body)
+            return doc.get("__type"), doc.get("message")
+        except ValueError:
+            return None, None
     try:
         root = ET.fromstring(body)
         code = next((e.text for e in root.iter() if e.tag.endswith("}Code") or e.tag == "Code"), None)
@@ -682,3 +716,41 @@ def abbreviate(text) -> str:
         return repr(text)
     text = re.sub(r"(.)\1{15,}", lambda m: f"{m.group(1)}…(×{len(m.group(0))})", text)
     return re.sub(r"[\x00-\x1f]", lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def check_output_json(service: str, op: str, body: bytes) -> list:
+    """Problems of a successful REST-JSON answer against the operation's output shape."""
+    try:
+        doc = json.loads(body)
+    except ValueError as e:
+        return [f"not JSON ({e}): {body[:300]!r}"]
+    problems = []
+
+    def check(value, shape, path):
+        t = shape.type_name
+        if t == "structure":
+            if not isinstance(value, dict):
+                return problems.append(f"{path}: {value!r} is not an object")
+            for name, v in value.items():
+                if name not in shape.members:
+                    problems.append(f"{path}: {name} is not a member of {shape.name}")
+                else:
+                    check(v, shape.members[name], f"{path}/{name}")
+            for m in shape.required_members:
+                if m not in value:
+                    problems.append(f"{path}: required member {m} is missing")
+        elif t == "list":
+            if not isinstance(value, list):
+                return problems.append(f"{path}: {value!r} is not a list")
+            for i, v in enumerate(value, 1):
+                check(v, shape.member, f"{path}[{i}]")
+        elif t == "string":
+            if not isinstance(value, str):
+                problems.append(f"{path}: {value!r} is not a string")
+            elif shape.enum and value not in shape.enum:
+                problems.append(f"{path}: {value!r} is not one of {shape.enum}")
+        elif t in ("integer", "long") and not isinstance(value, int):
+            problems.append(f"{path}: {value!r} is not an integer")
+
+    check(doc, MODELS[service].operation_model(op).output_shape, op)
+    return problems

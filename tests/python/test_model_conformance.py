@@ -12,7 +12,10 @@ generated from the model, one test id per case.
   against the output shape, and boto3 parsing it.
 
 The served operations are sts-mock's IAM ACTIONS table (read from the source, so a new action
-is covered or this suite fails) plus STS AssumeRoleWithWebIdentity and GetCallerIdentity.
+is covered or this suite fails) plus the STS operations of aws_model.STS_OPERATIONS
+(AssumeRoleWithWebIdentity, GetCallerIdentity, AssumeRole, GetWebIdentityToken) and the
+Account API's REST-JSON ListRegions, whose failures are `ValidationException` JSON documents
+with the same message and whose answers are checked as JSON against the output shape.
 """
 
 import json
@@ -30,13 +33,18 @@ from conftest import AUD, ISSUER_URL, REPO, Server, binary, mint, sts_mock_args
 # The one action table: `iam("CreateRole", iam::create_role::handle, true)` rows.
 ACTIONS_RS = REPO / "sts-mock/src/action.rs"
 IAM_OPERATIONS = re.findall(r'\biam\(\s*"(\w+)",', ACTIONS_RS.read_text())
-OPERATIONS = [("iam", op) for op in IAM_OPERATIONS] + [("sts", op) for op in am.STS_OPERATIONS]
+OPERATIONS = (
+    [("iam", op) for op in IAM_OPERATIONS]
+    + [("sts", op) for op in am.STS_OPERATIONS]
+    + [("account", op) for op in am.ACCOUNT_OPERATIONS]
+)
 
 CASES = [c for service, op in OPERATIONS for c in am.constraint_cases(service, op)]
 BOUNDARIES = [c for service, op in OPERATIONS for c in am.boundary_cases(service, op)]
 
 WEB_IDENTITY_ROLE = "conformance-web-identity"
 WEB_IDENTITY_ROLE_ARN = f"arn:aws:iam::000000000000:role/{WEB_IDENTITY_ROLE}"
+CHAIN_TARGET = "conformance-chain-target"
 SETUP = f"""# The conformance suite's world: the issuer's provider and one role it may assume.
 default_account = "000000000000"
 
@@ -50,6 +58,16 @@ trust_policy = '''{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
   "Principal": {{"Federated": "arn:aws:iam::000000000000:oidc-provider/token.dynatrace.com"}},
   "Action": "sts:AssumeRoleWithWebIdentity",
   "Condition": {{"StringEquals": {{"token.dynatrace.com:aud": "{AUD}"}}}}}}]}}'''
+
+[[role.policy]]
+name = "chain-and-tokens"
+document = '''{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+  "Action": ["sts:AssumeRole", "sts:TagSession", "sts:GetWebIdentityToken"], "Resource": "*"}}]}}'''
+
+[[role]]
+name = "{CHAIN_TARGET}"
+trust_policy = '''{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+  "Principal": {{"AWS": "{WEB_IDENTITY_ROLE_ARN}"}}, "Action": ["sts:AssumeRole", "sts:TagSession"]}}]}}'''
 """
 
 CONSTRAINT_MESSAGE = re.compile(r"^\d+ validation errors? detected: ")
@@ -73,8 +91,8 @@ class Rig:
         self.sts_mock = Server(sts_mock_args(self.issuer.url, "--config", str(setup)))
         self.url = self.sts_mock.url
         self._raw = {}
-        self.loose = {s: self.client(s, validate=False) for s in ("iam", "sts")}
-        self.strict = {s: self.client(s, validate=True) for s in ("iam", "sts")}
+        self.loose = {s: self.client(s, validate=False) for s in ("iam", "sts", "account")}
+        self.strict = {s: self.client(s, validate=True) for s in ("iam", "sts", "account")}
         self._outputs = {}
 
     def client(self, service, validate, key="test", secret="test", token=None):
@@ -91,7 +109,7 @@ class Rig:
         def keep(response_dict, **_):
             self._raw[id(client)] = (response_dict["status_code"], response_dict["body"])
 
-        client.meta.events.register(f"before-parse.{service}", keep)
+        client.meta.events.register(f"before-parse.{client.meta.service_model.service_id.hyphenize()}", keep)
         return client
 
     def call(self, client, op, params) -> Answer:
@@ -122,8 +140,8 @@ def rig(tmp_path_factory):
 
 
 def test_every_served_operation_is_in_the_suite():
-    # 22 IAM actions plus 2 STS actions; every one must be in the botocore model.
-    assert len(IAM_OPERATIONS) >= 22, f"could not read the ACTIONS table of {ACTIONS_RS}"
+    # 40 IAM actions plus 4 STS actions; every one must be in the botocore model.
+    assert len(IAM_OPERATIONS) >= 40, f"could not read the ACTIONS table of {ACTIONS_RS}"
     for service, op in OPERATIONS:
         assert op in am.MODELS[service].operation_names, f"{op} is not an operation of {service}"
     assert {op for _, op in OPERATIONS} == set(OUTPUT_SCENARIOS), "every served operation needs an output scenario"
@@ -157,7 +175,8 @@ def test_the_wording_rules_reproduce_real_aws_answers():
 def test_constraint(rig, case):
     answer = rig.send(case.service, case.op, case.params)
     code, message = am.parse_error(answer.body)
-    expected = (400, "ValidationError", case.expected)
+    code_name = "ValidationException" if case.service == "account" else "ValidationError"
+    expected = (400, code_name, case.expected)
     actual = (answer.status, code, message)
     if actual != expected:
         pytest.fail(
@@ -185,7 +204,7 @@ def test_constraint_boundary_accepted(rig, case):
         # AttachRolePolicy answers (aws-recorded: "Policy ... does not exist or is not
         # attachable."), though CreateRole's model does not list it.
         modeled.add("NoSuchEntity")
-    constraint = code == "ValidationError" and CONSTRAINT_MESSAGE.match(message or "")
+    constraint = code in ("ValidationError", "ValidationException") and CONSTRAINT_MESSAGE.match(message or "")
     if answer.status >= 500 or constraint or (code not in modeled and code != "ValidationError"):
         pytest.fail(f"a value at the bound was refused: {code}: {am.abbreviate(message)}", pytrace=False)
 
@@ -226,10 +245,42 @@ def web_identity(rig):
     }
 
 
-def caller_identity(rig):
+def session_client(rig):
     creds = rig.strict["sts"].assume_role_with_web_identity(**web_identity(rig))["Credentials"]
-    client = rig.client("sts", True, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
-    return client, {}
+    return rig.client("sts", True, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+
+
+def caller_identity(rig):
+    return session_client(rig), {}
+
+
+def quietly(call):
+    """A set-up step whose refusal does not matter (already enabled, already disabled)."""
+    try:
+        call()
+    except botocore.exceptions.ClientError:
+        pass
+
+
+def outbound(rig, enabled):
+    iam = rig.strict["iam"]
+    quietly(iam.enable_outbound_web_identity_federation if enabled else iam.disable_outbound_web_identity_federation)
+
+
+def managed(rig, name, versions=1, tags=()):
+    iam = rig.strict["iam"]
+    arn = iam.create_policy(PolicyName=name, PolicyDocument=POLICY, Path="/conformance/",
+                            Description="output scenario", Tags=list(tags))["Policy"]["Arn"]
+    for _ in range(versions - 1):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=POLICY)
+    return arn
+
+
+def attached(rig, role_name, policy_name):
+    role(rig, role_name)
+    arn = managed(rig, policy_name)
+    rig.strict["iam"].attach_role_policy(RoleName=role_name, PolicyArn=arn)
+    return dict(RoleName=role_name, PolicyArn=arn)
 
 
 # op -> (rig -> params), or (rig -> (client, params)) for a client of its own. Each scenario
@@ -281,7 +332,41 @@ OUTPUT_SCENARIOS = {
     ),
     "AssumeRoleWithWebIdentity": web_identity,
     "GetCallerIdentity": caller_identity,
+    "AssumeRole": lambda r: (session_client(r), dict(
+        RoleArn=f"arn:aws:iam::000000000000:role/{CHAIN_TARGET}", RoleSessionName="chained",
+        Tags=[{"Key": "team", "Value": "sre"}], TransitiveTagKeys=["team"], DurationSeconds=900,
+    )),
+    "GetWebIdentityToken": lambda r: (outbound(r, True), (session_client(r), dict(
+        Audience=["https://api.example.com"], SigningAlgorithm="ES384", DurationSeconds=60,
+        Tags=[{"Key": "job", "Value": "42"}],
+    )))[1],
+    "CreatePolicy": lambda r: dict(
+        PolicyName="out-create-policy", PolicyDocument=POLICY, Path="/conformance/",
+        Description="output scenario", Tags=TAGS,
+    ),
+    "GetPolicy": lambda r: dict(PolicyArn=managed(r, "out-get-policy", tags=TAGS)),
+    "GetPolicyVersion": lambda r: dict(PolicyArn=managed(r, "out-get-version", versions=2), VersionId="v2"),
+    "ListPolicies": lambda r: (managed(r, "out-list-policies"), dict(Scope="Local", PathPrefix="/conformance/"))[1],
+    "CreatePolicyVersion": lambda r: dict(
+        PolicyArn=managed(r, "out-create-version"), PolicyDocument=POLICY, SetAsDefault=True),
+    "DeletePolicyVersion": lambda r: dict(PolicyArn=managed(r, "out-delete-version", versions=2), VersionId="v2"),
+    "ListPolicyVersions": lambda r: dict(PolicyArn=managed(r, "out-list-versions", versions=3)),
+    "DeletePolicy": lambda r: dict(PolicyArn=managed(r, "out-delete-policy")),
+    "TagPolicy": lambda r: dict(PolicyArn=managed(r, "out-tag-policy"), Tags=TAGS),
+    "UntagPolicy": lambda r: dict(PolicyArn=managed(r, "out-untag-policy", tags=TAGS), TagKeys=["team"]),
+    "AttachRolePolicy": lambda r: dict(RoleName=role(r, "out-attach"), PolicyArn=managed(r, "out-attach-policy")),
+    "DetachRolePolicy": lambda r: attached(r, "out-detach", "out-detach-policy"),
+    "ListAttachedRolePolicies": lambda r: dict(RoleName=attached(r, "out-list-attached", "out-list-attached-policy")["RoleName"]),
+    "PutRolePermissionsBoundary": lambda r: dict(
+        RoleName=role(r, "out-boundary"), PermissionsBoundary=managed(r, "out-boundary-policy")),
+    "DeleteRolePermissionsBoundary": lambda r: dict(
+        RoleName=role(r, "out-no-boundary", PermissionsBoundary=managed(r, "out-no-boundary-policy"))),
+    "EnableOutboundWebIdentityFederation": lambda r: (outbound(r, False), {})[1],
+    "DisableOutboundWebIdentityFederation": lambda r: (outbound(r, True), {})[1],
+    "GetOutboundWebIdentityFederationInfo": lambda r: (outbound(r, True), {})[1],
+    "ListRegions": lambda r: dict(RegionOptStatusContains=["ENABLED_BY_DEFAULT", "DISABLED"], MaxResults=20),
 }
+
 OUTPUTS = [(service, op) for service, op in OPERATIONS]
 
 
@@ -298,7 +383,8 @@ def output(rig, service, op) -> Answer:
 def test_output_xml(rig, service, op):
     answer = output(rig, service, op)
     assert answer.status == 200, answer.describe()
-    problems = am.check_output_xml(service, op, answer.body)
+    check = am.check_output_json if service == "account" else am.check_output_xml
+    problems = check(service, op, answer.body)
     assert not problems, "\n".join(problems) + "\n" + answer.describe()
 
 

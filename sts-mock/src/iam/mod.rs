@@ -1,32 +1,49 @@
 //! The IAM Query API (version 2010-05-08) on the STS listener: OIDC providers, roles, inline
-//! permission policies and policy simulation, one file per action. Parameters arrive checked
+//! and managed permission policies, permissions boundaries, outbound identity federation and
+//! policy simulation, one file per action. Parameters arrive checked
 //! against the operation's model shape; every change goes through the model, which applies
-//! IAM's semantic checks and persists. This file holds what the actions share: which account a
-//! call acts in, paging, and the XML of roles, tags and lists.
-//!
-//! Admin calls accept any SigV4 credentials (as LocalStack and moto do): the access key ID only
-//! picks the account, when it is twelve digits; anything else acts in the default account.
+//! IAM's semantic checks and persists. This file holds what the actions share: paging, and the
+//! XML of roles, policies, tags and lists. Who calls, and so which account a call acts in, the
+//! dispatcher decides ([`crate::caller`]); what a role session may call, [`crate::permissions`].
 
 pub mod add_client_id_to_open_id_connect_provider;
+pub mod attach_role_policy;
 pub mod create_open_id_connect_provider;
+pub mod create_policy;
+pub mod create_policy_version;
 pub mod create_role;
 pub mod delete_open_id_connect_provider;
+pub mod delete_policy;
+pub mod delete_policy_version;
 pub mod delete_role;
+pub mod delete_role_permissions_boundary;
 pub mod delete_role_policy;
+pub mod detach_role_policy;
+pub mod disable_outbound_web_identity_federation;
+pub mod enable_outbound_web_identity_federation;
 pub mod get_open_id_connect_provider;
+pub mod get_outbound_web_identity_federation_info;
+pub mod get_policy;
+pub mod get_policy_version;
 pub mod get_role;
 pub mod get_role_policy;
+pub mod list_attached_role_policies;
 pub mod list_open_id_connect_providers;
+pub mod list_policies;
+pub mod list_policy_versions;
 pub mod list_role_policies;
 pub mod list_roles;
 mod positions;
+pub mod put_role_permissions_boundary;
 pub mod put_role_policy;
 pub mod remove_client_id_from_open_id_connect_provider;
 mod simulate;
 pub mod simulate_custom_policy;
 pub mod simulate_principal_policy;
 pub mod tag_open_id_connect_provider;
+pub mod tag_policy;
 pub mod tag_role;
+pub mod untag_policy;
 pub mod untag_role;
 pub mod update_assume_role_policy;
 pub mod update_open_id_connect_provider_thumbprint;
@@ -34,17 +51,73 @@ pub mod update_role;
 
 use crate::call::Call;
 use crate::error::{AwsError, ErrorCode};
-use crate::model::{Role, Tag};
+use crate::model::{ManagedPolicy, PolicyVersion, Role, Tag};
 use crate::query::Xml;
-use crate::sigv4::{access_key_id_of, SignedRequest};
 use crate::time_format::iso8601;
 
-/// The account an admin call acts in (LocalStack's convention).
-pub fn account_of(signed: &SignedRequest<'_>, default_account: &str) -> String {
-    match access_key_id_of(signed) {
-        Some(key) if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) => key,
-        _ => default_account.to_string(),
+/// Which optional members of `Policy` an action returns (aws-recorded: `CreatePolicy` answers
+/// neither `Description` nor `Tags` when there are none; `ListPolicies` omits both. Guess:
+/// `GetPolicy` answers both when set).
+#[derive(Clone, Copy)]
+pub struct PolicyFields {
+    /// `Description`.
+    pub description: bool,
+    /// `Tags`.
+    pub tags: bool,
+}
+
+impl PolicyFields {
+    /// `CreatePolicy`'s.
+    pub const CREATED: PolicyFields = PolicyFields {
+        description: true,
+        tags: true,
+    };
+    /// `GetPolicy`'s.
+    pub const GOT: PolicyFields = PolicyFields {
+        description: true,
+        tags: true,
+    };
+    /// `ListPolicies`'.
+    pub const LISTED: PolicyFields = PolicyFields {
+        description: false,
+        tags: false,
+    };
+}
+
+/// A `Policy` structure, members in the botocore model's order.
+pub fn write_policy(
+    xml: &mut Xml,
+    policy: &ManagedPolicy,
+    attachments: usize,
+    boundary_usage: usize,
+    fields: PolicyFields,
+) {
+    xml.leaf("PolicyName", &policy.name)
+        .leaf("PolicyId", &policy.policy_id)
+        .leaf("Arn", &policy.arn())
+        .leaf("Path", &policy.path)
+        .leaf("DefaultVersionId", &policy.default_version)
+        .leaf("AttachmentCount", &attachments.to_string())
+        .leaf("PermissionsBoundaryUsageCount", &boundary_usage.to_string())
+        .boolean("IsAttachable", true);
+    if fields.description {
+        xml.leaf_opt("Description", policy.description.as_deref());
     }
+    xml.leaf("CreateDate", &iso8601(policy.create_date))
+        .leaf("UpdateDate", &iso8601(policy.update_date));
+    if fields.tags && !policy.tags.is_empty() {
+        write_tags(xml, &policy.tags);
+    }
+}
+
+/// A `PolicyVersion` structure; the document (URL-encoded) only where IAM answers it.
+pub fn write_policy_version(xml: &mut Xml, version: &PolicyVersion, default: bool, document: bool) {
+    if document {
+        xml.leaf("Document", &url_encode(&version.document.text));
+    }
+    xml.leaf("VersionId", &version.id)
+        .boolean("IsDefaultVersion", default)
+        .leaf("CreateDate", &iso8601(version.create_date));
 }
 
 /// `MaxItems` and `Marker` for list actions: (start index, page size). Their constraints were

@@ -67,8 +67,10 @@ fn decision_name(d: Decision) -> &'static str {
     }
 }
 
-/// Evaluates every requested action on every requested resource.
-pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Reply {
+/// Evaluates every requested action on every requested resource. `boundary` is the simulated
+/// principal's own permissions boundary (it caps what identity policies allow, as do the
+/// request's `PermissionsBoundaryPolicyInputList` policies).
+pub fn simulate(call: &Call<'_>, sources: &[Source], boundary: Option<Policy>) -> Reply {
     let actions = call.list("ActionNames");
     let mut resources = call.list("ResourceArns");
     if resources.is_empty() {
@@ -100,10 +102,11 @@ pub fn simulate(call: &Call<'_>, sources: &[Source]) -> Reply {
     let (start, max) = page(call)?;
     let policies: Vec<&Policy> = sources.iter().map(|s| &s.policy).collect();
     // A permissions boundary caps what identity policies allow: both must allow.
-    let boundaries: Vec<Policy> = documents(call, "PermissionsBoundaryPolicyInputList")?
+    let mut boundaries: Vec<Policy> = documents(call, "PermissionsBoundaryPolicyInputList")?
         .into_iter()
         .map(|(_, p, _)| p)
         .collect();
+    boundaries.extend(boundary);
     let boundary_refs: Vec<&Policy> = boundaries.iter().collect();
     let pairs: Vec<(&String, &String)> = actions
         .iter()

@@ -6,5 +6,5 @@ use crate::call::{Call, Reply};
 /// The handler.
 pub fn handle(call: &Call<'_>) -> Reply {
     let sources = input_policies(call)?;
-    simulate(call, &sources)
+    simulate(call, &sources, None)
 }

@@ -24,6 +24,22 @@ pub const MAX_TAGS: usize = 50;
 pub const TRUST_POLICY_MAX: usize = 2048;
 /// The quota on all inline policies of a role together.
 pub const ROLE_INLINE_POLICIES_MAX: usize = 10240;
+/// The size quota of a managed policy version (IAM quotas: 6,144 characters).
+pub const MANAGED_POLICY_MAX: usize = 6144;
+/// Customer managed policies per account (IAM quotas, default 1,500).
+pub const MAX_POLICIES_PER_ACCOUNT: usize = 1500;
+/// Versions a managed policy keeps (IAM quotas: 5).
+pub const MAX_POLICY_VERSIONS: usize = 5;
+/// Managed policies attached to one role (IAM quotas, default 10).
+pub const MAX_ATTACHED_POLICIES_PER_ROLE: usize = 10;
+
+/// The managed policy size quota ("Cannot exceed quota for PolicySize: 6144", as AWS answers).
+pub fn managed_policy_size(doc: &str) -> Result<(), AwsError> {
+    if policy_size(doc) > MANAGED_POLICY_MAX {
+        return Err(AwsError::quota("PolicySize", MANAGED_POLICY_MAX));
+    }
+    Ok(())
+}
 
 /// IAM's size of a policy: characters, not counting white space (IAM User Guide, "IAM and AWS
 /// STS quotas"). Guess: white space inside strings is not counted either.

@@ -13,6 +13,7 @@
 
 mod checks;
 mod idp_controls;
+mod policies;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -22,9 +23,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use checks::{
-    account_id as check_account_id, policy_size, MAX_ACCOUNTS, MAX_CLIENT_IDS,
+    account_id as check_account_id, policy_size, MANAGED_POLICY_MAX, MAX_ACCOUNTS,
+    MAX_ATTACHED_POLICIES_PER_ROLE, MAX_CLIENT_IDS, MAX_POLICIES_PER_ACCOUNT, MAX_POLICY_VERSIONS,
     MAX_PROVIDERS_PER_ACCOUNT, MAX_ROLES_PER_ACCOUNT, MAX_THUMBPRINTS, ROLE_INLINE_POLICIES_MAX,
     TRUST_POLICY_MAX,
+};
+pub use policies::{
+    ManagedPolicy, OutboundFederation, PolicySpec, PolicyVersion, PolicyView, RolePermissions,
+    OUTBOUND_ISSUER_SUFFIX,
 };
 
 use crate::error::{AwsError, ErrorCode};
@@ -149,6 +155,9 @@ pub struct Role {
     /// Inline permission policies by name.
     #[serde(with = "serde_inline_policies")]
     pub inline_policies: BTreeMap<String, PolicyDocument>,
+    /// The ARNs of the managed policies attached to it, in the order they were attached.
+    #[serde(default)]
+    pub attached_policies: Vec<String>,
     /// Tags.
     pub tags: Vec<Tag>,
     /// When it was created.
@@ -219,6 +228,12 @@ struct Account {
     providers: BTreeMap<String, OidcProvider>,
     #[serde(with = "serde_by_key_roles")]
     roles: BTreeMap<String, Role>,
+    /// Customer managed policies, by name (unique per account).
+    #[serde(default, with = "serde_by_key_policies")]
+    policies: BTreeMap<String, ManagedPolicy>,
+    /// Outbound identity federation (`EnableOutboundWebIdentityFederation`), once enabled.
+    #[serde(default)]
+    outbound: Option<OutboundFederation>,
 }
 
 /// Everything the model holds, in the form a state file keeps.
@@ -341,6 +356,14 @@ impl Model {
                         "role {key} in account {id} is filed under the wrong name"
                     ));
                 }
+            }
+            for (key, policy) in &account.policies {
+                if *key != policy.name || policy.account_id != *id {
+                    return Err(format!(
+                        "policy {key} in account {id} is filed under the wrong name"
+                    ));
+                }
+                policy.check_versions()?;
             }
         }
         let model = Model::new();
@@ -637,7 +660,7 @@ impl Model {
         idp_controls::check(&trust_policy.policy)?;
         checks::trust_policy_size(&spec.trust_policy)?;
         if let Some(boundary) = &spec.permissions_boundary {
-            self.attachable_policy(account, boundary)?;
+            self.boundary_policy(account, boundary)?;
         }
         let role = Role {
             account_id: account.to_string(),
@@ -652,6 +675,7 @@ impl Model {
             description: spec.description,
             permissions_boundary: spec.permissions_boundary,
             inline_policies: BTreeMap::new(),
+            attached_policies: Vec::new(),
             tags: spec.tags,
             create_date: self.now(),
         };
@@ -675,17 +699,6 @@ impl Model {
             entry.roles.insert(role.name.clone(), role.clone());
             Ok(role)
         })
-    }
-
-    /// A managed policy that can be attached (or be a permissions boundary). No managed
-    /// policies exist in this emulator yet, so every ARN is refused as IAM refuses an unknown
-    /// one (aws-recorded: "Policy ARN does not exist or is not attachable.").
-    fn attachable_policy(&self, _account: &str, arn: &str) -> Result<(), AwsError> {
-        crate::arn::parse(arn).ok_or_else(AwsError::invalid_arn_iam)?;
-        Err(AwsError::new(
-            ErrorCode::NoSuchEntity,
-            format!("Policy {arn} does not exist or is not attachable."),
-        ))
     }
 
     /// The role `name` of `account`.
@@ -810,6 +823,11 @@ impl Model {
                 Some(role) if !role.inline_policies.is_empty() => Err(AwsError::new(
                     ErrorCode::DeleteConflict,
                     "Cannot delete entity, must delete policies first.",
+                )),
+                // Guess: IAM's wording, as widely quoted from AWS answers.
+                Some(role) if !role.attached_policies.is_empty() => Err(AwsError::new(
+                    ErrorCode::DeleteConflict,
+                    "Cannot delete entity, must detach all policies first.",
                 )),
                 Some(_) => entry
                     .roles
@@ -960,3 +978,4 @@ macro_rules! by_key {
 }
 by_key!(serde_by_key_providers, OidcProvider, url);
 by_key!(serde_by_key_roles, Role, name);
+by_key!(serde_by_key_policies, ManagedPolicy, name);

@@ -424,6 +424,37 @@ fn statement_applies(
     applies
 }
 
+/// An assumed-role session (`arn:aws:sts::A:assumed-role/R/S`) is its role
+/// (`arn:aws:iam::A:role/PATH/R`) to a policy that names the role (IAM User Guide, "AWS JSON
+/// policy elements: Principal": a role principal stands for its sessions). Role names are unique
+/// in an account whatever the path, so the name decides. Guess: AWS resolves the role ARN to
+/// the role's unique ID when the policy is saved; a path that names no role would be refused
+/// there, and is matched by name here.
+fn assumed_role_matches_role(policy_id: &str, request_id: &str) -> bool {
+    let Some(session) = request_id.strip_prefix("arn:aws:sts::") else {
+        return false;
+    };
+    let Some((account, rest)) = session.split_once(':') else {
+        return false;
+    };
+    let Some(role) = rest
+        .strip_prefix("assumed-role/")
+        .and_then(|r| r.split('/').next())
+    else {
+        return false;
+    };
+    policy_id
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|p| p.split_once(':'))
+        .is_some_and(|(a, resource)| {
+            a == account
+                && resource
+                    .strip_prefix("role/")
+                    .and_then(|r| r.rsplit('/').next())
+                    == Some(role)
+        })
+}
+
 /// AWS principals: an account (`123456789012` or `arn:aws:iam::123456789012:root`) stands for
 /// every principal in it; anything else must match exactly. Service names compare
 /// case-insensitively (Guess: AWS normalises them).
@@ -446,7 +477,7 @@ fn principal_id_matches(kind: PrincipalKind, policy_id: &str, request_id: &str) 
                 Some(account) => {
                     request_id == account || request_id.split(':').nth(4) == Some(account)
                 }
-                None => false,
+                None => assumed_role_matches_role(policy_id, request_id),
             }
         }
         PrincipalKind::Service => policy_id.eq_ignore_ascii_case(request_id),

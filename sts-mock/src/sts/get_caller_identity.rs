@@ -1,43 +1,32 @@
-//! `GetCallerIdentity`: who signed this request? Verifies the SigV4 signature (header or
-//! presigned query) against the sealed session credentials this server issued, so only
-//! credentials from `AssumeRoleWithWebIdentity` (of this server or one sharing its secret) work.
+//! `GetCallerIdentity`: who signed this request? The dispatcher has already verified the
+//! caller ([`crate::caller`]): an assumed-role session answers its assumed-role ARN, an
+//! account's administrator its root user (`arn:aws:iam::ACCOUNT:root`, `UserId` the account
+//! ID, as AWS answers for root credentials). No permission is needed (STS API reference).
 
 use crate::call::{Call, Reply};
-use crate::error::{AwsError, ErrorCode};
+use crate::caller::Caller;
 use crate::query::Xml;
-use crate::sigv4::{self, SigV4Error};
 
 /// The handler.
 pub fn handle(call: &Call<'_>) -> Reply {
-    let services = call.services;
-    let now = services.clock.now();
-    let opened = std::cell::RefCell::new(None);
-    let verified = sigv4::verify(&call.signed, now.into(), |access_key_id, token| {
-        // Only temporary credentials exist here: anything else is an unknown key.
-        let token = token.ok_or(SigV4Error::InvalidClientTokenId)?;
-        let session = services.credentials.open_at(access_key_id, token, now)?;
-        let secret = session.secret_access_key.clone();
-        *opened.borrow_mut() = Some(session);
-        Ok(secret)
-    })
-    .map_err(AwsError::from)?;
-    if verified.service != "sts" {
-        // Guess: AWS's wording for credentials scoped to another service.
-        return Err(AwsError::new(
-            ErrorCode::SignatureDoesNotMatch,
-            "Credential should be scoped to correct service: 'sts'. ",
-        ));
-    }
-    let session = opened
-        .into_inner()
-        .ok_or_else(|| AwsError::from(SigV4Error::InvalidClientTokenId))?;
-    let claims = session.claims;
+    let (arn, user_id, account) = match &call.caller {
+        Caller::Session(claims) => (
+            claims.assumed_role_arn.clone(),
+            claims.user_id(),
+            claims.account_id.clone(),
+        ),
+        other => {
+            let account = other.account(&call.services.default_account).to_string();
+            (
+                other.arn(&call.services.default_account),
+                account.clone(),
+                account,
+            )
+        }
+    };
     let mut xml = Xml::new();
-    xml.leaf("Arn", &claims.assumed_role_arn)
-        .leaf(
-            "UserId",
-            &format!("{}:{}", claims.role_id, claims.session_name),
-        )
-        .leaf("Account", &claims.account_id);
+    xml.leaf("Arn", &arn)
+        .leaf("UserId", &user_id)
+        .leaf("Account", &account);
     Ok(xml.into_string())
 }
