@@ -83,27 +83,27 @@ pub fn web_identity(request: &WebIdentityRequest<'_>) -> Result<WebIdentityConte
     let mut context = Context::new();
     context.insert(format!("{prefix}:aud"), request.audience);
     // Guess: the other claims AWS documents as provider keys reach the context when present.
-    for claim in ["sub", "azp", "email"] {
-        if let Some(value) = claims.get(claim).and_then(Value::as_str) {
-            context.insert(format!("{prefix}:{claim}"), value);
+    for claim in STANDARD_CLAIMS {
+        match (*claim, claims.get(*claim)) {
+            // `amr` is a list in most tokens (Cognito's), a multivalued key.
+            ("amr", Some(Value::Array(items))) => context.insert_multi(
+                format!("{prefix}:amr"),
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            (_, Some(Value::String(value))) => {
+                context.insert(format!("{prefix}:{claim}"), value.clone())
+            }
+            _ => {}
         }
     }
     for claim in provider_claims(prefix) {
         if let Some(values) = claim_values(claims, claim) {
             context.insert_multi(format!("{prefix}:{claim}"), values);
         }
-    }
-    match claims.get("amr") {
-        Some(Value::String(s)) => context.insert(format!("{prefix}:amr"), s.clone()),
-        Some(Value::Array(items)) => context.insert_multi(
-            format!("{prefix}:amr"),
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-        ),
-        _ => {}
     }
     context.insert("aws:FederatedProvider", request.provider_arn);
     context.insert("sts:RoleSessionName", request.session_name);
@@ -145,8 +145,149 @@ pub fn web_identity(request: &WebIdentityRequest<'_>) -> Result<WebIdentityConte
     })
 }
 
+/// The claims every provider's tokens bring into the context as `<provider>:<claim>` when the
+/// token has them (IAM User Guide, "Available keys for AWS OIDC federation"), besides `aud`,
+/// which is always there (the audience that matched a client ID).
+pub const STANDARD_CLAIMS: &[&str] = &["sub", "azp", "email", "amr"];
+
 /// Whether a provider (its URL without scheme) is one of an issuer's.
 pub type ProviderTest = fn(&str) -> bool;
+
+/// What a known issuer's tokens carry, for checks that read a trust policy without a token
+/// (`sts-mock lint`): a condition on a claim the issuer never sends is a key the context never
+/// has, and an issuer that serves many customers from one URL needs the claims that tell them
+/// apart. AWS's own list of such shared issuers, which IAM enforces, is
+/// [`crate::model::idp_controls::SHARED_PROVIDERS`]; `tenancy` here is for the issuers that
+/// list leaves out.
+#[derive(Debug, Clone, Copy)]
+pub struct IssuerFacts {
+    /// A name for messages: `Dynatrace`.
+    pub name: &'static str,
+    /// Which providers are this issuer's.
+    pub matches: ProviderTest,
+    /// Every claim its tokens carry (some only in some tokens).
+    pub sends: &'static [&'static str],
+    /// Claims that separate the issuer's tenants: one claim of each group must be scoped.
+    pub tenancy: &'static [&'static [&'static str]],
+}
+
+/// The issuers whose tokens are documented (and which the rig's `issuer` mints):
+/// - Dynatrace, `token.dynatrace.com`: one issuer for every tenant; `aud` names the tenant
+///   (`<tenant>.apps.dynatrace.com/app-id/dynatrace.aws.connector`) and `sub` the connection
+///   (`dtid:connection/<name>`, `dt:connection-id/<id>`), so a trust policy must pin both
+///   (Dynatrace "Set up AWS Connector"; dynatrace-oss/terraform-provider-dynatrace,
+///   `docs/resources/aws_connection.md`). Guess: nothing public lists its claims beyond `iss`,
+///   `aud` and `sub` (FACTS-2026); the registered JWT claims are assumed.
+/// - GitHub Actions: GitHub Docs, "OpenID Connect reference", the claims of an OIDC token.
+/// - GitLab.com: GitLab Docs, "OpenID Connect (OIDC) authentication using ID tokens".
+/// - EKS (IRSA): Kubernetes "Service account token volume projection" and the EKS User Guide,
+///   "IAM roles for service accounts": `sub` is `system:serviceaccount:NS:NAME`, the rest
+///   sits under `kubernetes.io`.
+pub const ISSUERS: &[IssuerFacts] = &[
+    IssuerFacts {
+        name: "Dynatrace",
+        matches: |p| p == "token.dynatrace.com",
+        sends: &["iss", "sub", "aud", "iat", "nbf", "exp", "jti"],
+        tenancy: &[&["aud"], &["sub"]],
+    },
+    IssuerFacts {
+        name: "GitHub Actions",
+        matches: is_github,
+        sends: &[
+            "jti",
+            "sub",
+            "aud",
+            "iss",
+            "iat",
+            "nbf",
+            "exp",
+            "environment",
+            "ref",
+            "ref_type",
+            "ref_protected",
+            "sha",
+            "repository",
+            "repository_id",
+            "repository_owner",
+            "repository_owner_id",
+            "repository_visibility",
+            "run_id",
+            "run_number",
+            "run_attempt",
+            "runner_environment",
+            "actor",
+            "actor_id",
+            "workflow",
+            "workflow_ref",
+            "workflow_sha",
+            "head_ref",
+            "base_ref",
+            "event_name",
+            "job_workflow_ref",
+            "job_workflow_sha",
+            "enterprise",
+            "enterprise_id",
+            "check_run_id",
+        ],
+        tenancy: &[],
+    },
+    IssuerFacts {
+        name: "GitLab",
+        matches: |p| p == "gitlab.com",
+        sends: &[
+            "jti",
+            "sub",
+            "aud",
+            "iss",
+            "iat",
+            "nbf",
+            "exp",
+            "namespace_id",
+            "namespace_path",
+            "project_id",
+            "project_path",
+            "project_visibility",
+            "user_id",
+            "user_login",
+            "user_email",
+            "user_access_level",
+            "user_identities",
+            "pipeline_id",
+            "pipeline_source",
+            "job_id",
+            "ref",
+            "ref_type",
+            "ref_path",
+            "ref_protected",
+            "groups_direct",
+            "environment",
+            "environment_protected",
+            "deployment_tier",
+            "environment_action",
+            "runner_id",
+            "runner_environment",
+            "sha",
+            "ci_config_ref_uri",
+            "ci_config_sha",
+        ],
+        tenancy: &[],
+    },
+    IssuerFacts {
+        name: "Amazon EKS",
+        matches: |p| {
+            p.strip_prefix("oidc.eks.")
+                .and_then(|rest| rest.split_once(".amazonaws.com/id/"))
+                .is_some_and(|(region, id)| !region.contains('/') && !id.contains('/'))
+        },
+        sends: &["iss", "sub", "aud", "iat", "nbf", "exp", "kubernetes.io"],
+        tenancy: &[],
+    },
+];
+
+/// What is known about the issuer behind `provider` (its URL without scheme), if anything.
+pub fn issuer_facts(provider: &str) -> Option<&'static IssuerFacts> {
+    ISSUERS.iter().find(|facts| (facts.matches)(provider))
+}
 
 /// The claims that reach the context as provider-specific keys, by provider (the provider's
 /// URL without scheme, as the keys' prefix): each entry a test on the provider and its

@@ -10,7 +10,7 @@
 
 use super::provider_key;
 use crate::error::AwsError;
-use crate::policy::{Operator, Policy, PrincipalKind, SetQualifier};
+use crate::policy::{ConditionView, Operator, Policy, PrincipalKind, SetQualifier};
 
 /// The shared providers on AWS's page and the keys one of which a trust policy must scope.
 /// The page's table as public tools reproduce it (TrustEdge's audit rubric, an IAM emulator's
@@ -78,41 +78,81 @@ const SCOPING_OPERATORS: [Operator; 3] = [
     Operator::StringEqualsIgnoreCase,
 ];
 
+/// A statement that trusts a shared provider without scoping the key IAM requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unscoped<'a> {
+    /// The statement's index.
+    pub statement: usize,
+    /// The `Federated` principal, as written.
+    pub principal: &'a str,
+    /// The keys one of which must be scoped (`token.actions.githubusercontent.com:sub`, ...).
+    pub keys: Vec<String>,
+}
+
+/// Every `Allow` statement for `sts:AssumeRoleWithWebIdentity` that trusts a shared provider
+/// without scoping the provider's required key in that same statement: what IAM refuses.
+pub fn unscoped(policy: &Policy) -> Vec<Unscoped<'_>> {
+    let mut found = Vec::new();
+    for grant in policy.grants("sts:AssumeRoleWithWebIdentity", PrincipalKind::Federated) {
+        for principal in &grant.principals {
+            let Some(keys) = required_keys(principal) else {
+                continue;
+            };
+            if !scoped(&grant.conditions, &keys) {
+                found.push(Unscoped {
+                    statement: grant.statement,
+                    principal,
+                    keys,
+                });
+            }
+        }
+    }
+    found
+}
+
 /// Refuses a trust policy that trusts a shared provider in an `Allow` statement for
 /// `sts:AssumeRoleWithWebIdentity` without scoping the provider's required key in that same
 /// statement, with IAM's `MalformedPolicyDocument`.
 pub fn check(policy: &Policy) -> Result<(), AwsError> {
-    for grant in policy.grants("sts:AssumeRoleWithWebIdentity", PrincipalKind::Federated) {
-        for principal in &grant.principals {
-            let Some((provider, required)) = shared_provider(principal) else {
-                continue;
-            };
-            let keys: Vec<String> = required
-                .iter()
-                .map(|claim| {
-                    if claim.contains(':') {
-                        claim.to_string()
-                    } else {
-                        format!("{provider}:{claim}")
-                    }
-                })
-                .collect();
-            let scoped = grant.conditions.iter().any(|c| {
-                // Guess: only a plain operator scopes: `...IfExists` holds when the claim is
-                // absent and a `ForAllValues:` qualifier over an absent key is true; AWS's
-                // message names the three bare operators.
-                SCOPING_OPERATORS.contains(&c.operator)
-                    && c.qualifier == SetQualifier::None
-                    && !c.if_exists
-                    && keys.iter().any(|k| k.eq_ignore_ascii_case(c.key))
-                    && c.values.iter().any(|v| scopes(v))
-            });
-            if !scoped {
-                return Err(AwsError::idp_control_missing(principal, &keys));
-            }
-        }
+    match unscoped(policy).first() {
+        Some(u) => Err(AwsError::idp_control_missing(u.principal, &u.keys)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The keys IAM requires a trust policy to scope for a `Federated` principal that names a
+/// shared provider (`None` for any other principal). Keys without a `:` in the table are the
+/// provider's claims, prefixed with it.
+pub fn required_keys(principal: &str) -> Option<Vec<String>> {
+    let (provider, required) = shared_provider(principal)?;
+    Some(
+        required
+            .iter()
+            .map(|claim| {
+                if claim.contains(':') {
+                    claim.to_string()
+                } else {
+                    format!("{provider}:{claim}")
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Whether `conditions` (one statement's) scope one of `keys` the way IAM's controls count:
+/// `StringEquals`, `StringLike` or `StringEqualsIgnoreCase` on the key with a value that is
+/// not only a wildcard.
+pub fn scoped(conditions: &[ConditionView<'_>], keys: &[String]) -> bool {
+    conditions.iter().any(|c| {
+        // Guess: only a plain operator scopes: `...IfExists` holds when the claim is
+        // absent and a `ForAllValues:` qualifier over an absent key is true; AWS's
+        // message names the three bare operators.
+        SCOPING_OPERATORS.contains(&c.operator)
+            && c.qualifier == SetQualifier::None
+            && !c.if_exists
+            && keys.iter().any(|k| k.eq_ignore_ascii_case(c.key))
+            && c.values.iter().any(|v| scopes(v))
+    })
 }
 
 /// Whether a condition value scopes anything. A value that is only wildcards ("*") or blank

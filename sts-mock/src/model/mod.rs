@@ -12,7 +12,7 @@
 //! registered in B.
 
 mod checks;
-mod idp_controls;
+pub mod idp_controls;
 mod policies;
 
 use std::collections::BTreeMap;

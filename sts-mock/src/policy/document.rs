@@ -62,11 +62,15 @@ pub struct Matcher<T> {
 #[derive(Debug, Clone)]
 pub struct Statement {
     pub index: usize,
+    /// Its JSON path: `$.Statement[0]`, or `$.Statement` when `Statement` is one object.
+    pub path: String,
     pub sid: Option<String>,
     pub effect: Effect,
     pub principal: Option<PrincipalBlock>,
     /// Lower-cased action patterns (action matching is case-insensitive).
     pub action: Option<Matcher<super::wildcard::Pattern>>,
+    /// The actions as written (what checks quote back to the author).
+    pub action_texts: Vec<String>,
     pub resource: Option<Matcher<Template>>,
     pub conditions: Vec<Clause>,
 }
@@ -220,11 +224,13 @@ fn parse_statement(
     }
 
     let action = both_or_either(map, path, "Action", "NotAction")?;
+    let mut action_texts = Vec::new();
     let action = match action {
         // Guess: "Policy statement must contain actions." mirrors the confirmed resources one.
         None => return Err(err("Policy statement must contain actions.", path)),
         Some((negated, name, value)) => {
             let items = string_or_strings(value, &format!("{path}.{name}"))?;
+            action_texts.clone_from(&items);
             let patterns = items
                 .iter()
                 .map(|a| {
@@ -270,10 +276,12 @@ fn parse_statement(
 
     Ok(Statement {
         index,
+        path: path.to_string(),
         sid,
         effect,
         principal,
         action,
+        action_texts,
         resource,
         conditions,
     })

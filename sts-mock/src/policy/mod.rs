@@ -164,20 +164,110 @@ impl Policy {
             grants.push(Grant {
                 statement: statement.index,
                 principals,
-                conditions: statement
-                    .conditions
-                    .iter()
-                    .map(|c| ConditionView {
-                        operator: c.operator,
-                        qualifier: c.qualifier,
-                        if_exists: c.if_exists,
-                        key: &c.key,
-                        values: c.values.iter().map(|v| v.source()).collect(),
-                    })
-                    .collect(),
+                conditions: statement.conditions.iter().map(ConditionView::of).collect(),
             });
         }
         grants
+    }
+
+    /// Every statement as written, in order: what checks that read a policy rather than
+    /// evaluate it (the lint) see.
+    pub fn statement_views(&self) -> Vec<StatementView<'_>> {
+        self.statements()
+            .iter()
+            .map(|statement| StatementView {
+                index: statement.index,
+                path: &statement.path,
+                sid: statement.sid.as_deref(),
+                effect: statement.effect,
+                principal: statement.principal.as_ref().map(|block| PrincipalView {
+                    negated: block.negated,
+                    any: matches!(block.spec, PrincipalSpec::Any),
+                    entries: match &block.spec {
+                        PrincipalSpec::Any => Vec::new(),
+                        PrincipalSpec::Map(entries) => entries
+                            .iter()
+                            .map(|(kind, ids)| (*kind, ids.iter().map(String::as_str).collect()))
+                            .collect(),
+                    },
+                }),
+                action: statement.action.as_ref().map(|matcher| ActionView {
+                    negated: matcher.negated,
+                    written: statement.action_texts.iter().map(String::as_str).collect(),
+                    matcher,
+                }),
+                conditions: statement.conditions.iter().map(ConditionView::of).collect(),
+            })
+            .collect()
+    }
+}
+
+/// A statement as written ([`Policy::statement_views`]).
+#[derive(Debug, Clone)]
+pub struct StatementView<'a> {
+    /// Its position in the document.
+    pub index: usize,
+    /// Its JSON path: `$.Statement[0]`, or `$.Statement` when `Statement` is a single object.
+    pub path: &'a str,
+    /// Its `Sid`.
+    pub sid: Option<&'a str>,
+    /// Its `Effect`.
+    pub effect: Effect,
+    /// `Principal` or `NotPrincipal`.
+    pub principal: Option<PrincipalView<'a>>,
+    /// `Action` or `NotAction`.
+    pub action: Option<ActionView<'a>>,
+    /// Its conditions, one per (operator, key), in document order.
+    pub conditions: Vec<ConditionView<'a>>,
+}
+
+impl StatementView<'_> {
+    /// Whether the statement's `Action`/`NotAction` covers `action` (case-insensitive, with
+    /// wildcards), as evaluation matches it.
+    pub fn covers_action(&self, action: &str) -> bool {
+        self.action.as_ref().is_none_or(|a| a.covers(action))
+    }
+}
+
+/// `Principal` or `NotPrincipal` as written.
+#[derive(Debug, Clone)]
+pub struct PrincipalView<'a> {
+    /// `NotPrincipal`.
+    pub negated: bool,
+    /// `"*"` or `{"AWS": "*"}`: everyone.
+    pub any: bool,
+    /// The named principals by kind (empty when `any`).
+    pub entries: Vec<(PrincipalKind, Vec<&'a str>)>,
+}
+
+impl<'a> PrincipalView<'a> {
+    /// The principals of `kind` named, `*` included.
+    pub fn ids(&self, kind: PrincipalKind) -> impl Iterator<Item = &'a str> + '_ {
+        self.entries
+            .iter()
+            .filter(move |(k, _)| *k == kind)
+            .flat_map(|(_, ids)| ids.iter().copied())
+    }
+}
+
+/// `Action` or `NotAction` as written.
+#[derive(Debug, Clone)]
+pub struct ActionView<'a> {
+    /// `NotAction`.
+    pub negated: bool,
+    /// The actions as written.
+    pub written: Vec<&'a str>,
+    matcher: &'a document::Matcher<wildcard::Pattern>,
+}
+
+impl ActionView<'_> {
+    /// Whether `action` is covered: matched by `Action`, or not excluded by `NotAction`.
+    pub fn covers(&self, action: &str) -> bool {
+        self.matcher
+            .items
+            .iter()
+            .any(|p| p.matches_ignore_case(action))
+            != self.negated
     }
 }
 
@@ -195,6 +285,8 @@ pub struct Grant<'a> {
 /// One condition of a statement, as written: `"StringLike": {"KEY": ["VALUE", ...]}`.
 #[derive(Debug, Clone)]
 pub struct ConditionView<'a> {
+    /// The operator as written, with its qualifier and `IfExists`: `ForAnyValue:StringLike`.
+    pub operator_text: &'a str,
     /// The operator, without its set qualifier and `IfExists`.
     pub operator: Operator,
     /// `ForAnyValue:` or `ForAllValues:`, if written.
@@ -205,6 +297,19 @@ pub struct ConditionView<'a> {
     pub key: &'a str,
     /// The values, as written.
     pub values: Vec<&'a str>,
+}
+
+impl<'a> ConditionView<'a> {
+    fn of(clause: &'a condition::Clause) -> ConditionView<'a> {
+        ConditionView {
+            operator_text: &clause.operator_text,
+            operator: clause.operator,
+            qualifier: clause.qualifier,
+            if_exists: clause.if_exists,
+            key: &clause.key,
+            values: clause.values.iter().map(|v| v.source()).collect(),
+        }
+    }
 }
 
 /// The kinds of principal IAM knows.
