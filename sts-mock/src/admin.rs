@@ -27,9 +27,44 @@ pub struct Endpoint {
 /// Every endpoint under `/_sts-mock/`.
 pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint {
+        path: "",
+        methods: &[Method::GET],
+        handler: crate::page::index,
+    },
+    Endpoint {
+        path: "assets/*",
+        methods: &[Method::GET],
+        handler: crate::page::assets,
+    },
+    Endpoint {
         path: "decisions",
         methods: &[Method::GET],
         handler: decisions,
+    },
+    Endpoint {
+        path: "warnings",
+        methods: &[Method::GET],
+        handler: warnings,
+    },
+    Endpoint {
+        path: "decisions/stream",
+        methods: &[Method::GET],
+        handler: crate::page::stream::handle,
+    },
+    Endpoint {
+        path: "coverage",
+        methods: &[Method::GET, Method::DELETE],
+        handler: crate::coverage::handle,
+    },
+    Endpoint {
+        path: "try",
+        methods: &[Method::GET, Method::POST],
+        handler: crate::page::try_it::handle,
+    },
+    Endpoint {
+        path: "lint",
+        methods: &[Method::GET],
+        handler: crate::page::lint::handle,
     },
     Endpoint {
         path: "health",
@@ -101,10 +136,33 @@ fn decisions<'a>(
     _: Limits,
 ) -> BoxFuture<'a, Response<Body>> {
     Box::pin(async move {
+        let decisions: Vec<serde_json::Value> = services
+            .decisions
+            .recent_logged()
+            .iter()
+            .map(|logged| serde_json::to_value(&**logged).unwrap_or_default())
+            .collect();
         json(
             StatusCode::OK,
-            &serde_json::json!({ "decisions": services.decisions.recent() }),
+            &serde_json::json!({ "decisions": decisions }),
         )
+    })
+}
+
+/// `GET /_sts-mock/warnings`: the lint's recent findings on trust policies saved through IAM.
+fn warnings<'a>(
+    services: &'a Services,
+    _: Request<Incoming>,
+    _: Limits,
+) -> BoxFuture<'a, Response<Body>> {
+    Box::pin(async move {
+        let warnings: Vec<serde_json::Value> = services
+            .decisions
+            .warnings()
+            .iter()
+            .map(|warning| serde_json::to_value(&**warning).unwrap_or_default())
+            .collect();
+        json(StatusCode::OK, &serde_json::json!({ "warnings": warnings }))
     })
 }
 

@@ -33,6 +33,74 @@ enum Command {
     /// Check a trust policy offline for a token or a request context, and say why. Exits 0 when
     /// allowed, 1 when denied, 2 on bad input.
     Explain(ExplainArgs),
+    /// Find the trust-policy mistakes AWS accepts (docs/lint.md), in a file or in a role of a
+    /// running sts-mock. Exits 0 when clean, 1 with findings, 2 on bad input.
+    Lint(LintArgs),
+    /// How often each condition of each role's trust policy was seen true and false by a
+    /// running sts-mock. Exits 1 when --fail-under-conditions is not met, 2 on bad input.
+    Coverage(CoverageArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LintFormat {
+    /// `FILE:LINE:COL: severity[id] message`, and what to write instead.
+    Text,
+    /// One JSON document.
+    Json,
+    /// SARIF 2.1.0, for CI code scanning.
+    Sarif,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["trust_policy", "role"])))]
+struct LintArgs {
+    /// The trust policy (AWS JSON) to check.
+    #[arg(long, value_name = "FILE")]
+    trust_policy: Option<std::path::PathBuf>,
+    /// An OIDC provider registered in the role's account (its URL); repeatable. With it, a
+    /// statement trusting any other provider is reported.
+    #[arg(long = "provider", value_name = "URL", conflicts_with = "role")]
+    providers: Vec<String>,
+    /// A role of the running sts-mock at --url, checked against its account's providers.
+    #[arg(long, value_name = "ARN", requires = "url")]
+    role: Option<String>,
+    /// The running sts-mock (for --role).
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The report's form.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CoverageFormat {
+    /// A line per statement and condition.
+    Text,
+    /// sts-mock's JSON report as served.
+    Json,
+}
+
+#[derive(Args)]
+struct CoverageArgs {
+    /// The running sts-mock.
+    #[arg(long, value_name = "URL")]
+    url: String,
+    /// Only this role (repeatable); every role of the model without it.
+    #[arg(long, value_name = "ARN")]
+    role: Vec<String>,
+    /// Exit 1 when fewer than PERCENT of the conditions were seen both true and false.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    fail_under_conditions: Option<f64>,
+    /// The report's form.
+    #[arg(long, value_enum, default_value_t = CoverageFormat::Text)]
+    format: CoverageFormat,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
+    }
 }
 
 #[derive(Args)]
@@ -117,6 +185,8 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Explain(args) => return explain(args),
+        Command::Lint(args) => return lint(args).await,
+        Command::Coverage(args) => return coverage(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -240,4 +310,188 @@ fn explain(args: ExplainArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+async fn lint(args: LintArgs) -> ExitCode {
+    use sts_mock::lint::{self, format, LintContext};
+    let fail = |message: String| {
+        eprintln!("sts-mock lint: {message}");
+        ExitCode::from(2)
+    };
+    let (name, is_file, text, context) = match (&args.trust_policy, &args.role, &args.url) {
+        (Some(path), _, _) => match std::fs::read_to_string(path) {
+            Ok(text) => (
+                path.display().to_string(),
+                true,
+                text,
+                LintContext {
+                    providers: (!args.providers.is_empty()).then(|| args.providers.clone()),
+                },
+            ),
+            Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+        },
+        (None, Some(role), Some(url)) => {
+            let path = format!(
+                "/_sts-mock/lint?role={}",
+                sts_mock::remote::query_value(role)
+            );
+            let answer = match sts_mock::remote::get_json(url, &path).await {
+                Ok((200, answer)) => answer,
+                Ok((_, answer)) => {
+                    return fail(format!(
+                        "{url}: {}",
+                        answer["message"].as_str().unwrap_or("refused")
+                    ))
+                }
+                Err(e) => return fail(e),
+            };
+            let providers = answer["providers"]
+                .as_array()
+                .map(|p| {
+                    p.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                role.clone(),
+                false,
+                answer["trust_policy"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                LintContext {
+                    providers: Some(providers),
+                },
+            )
+        }
+        _ => return fail("give --trust-policy FILE, or --role ARN with --url URL".into()),
+    };
+    let findings = match lint::lint_text(&text, &context) {
+        Ok(findings) => findings,
+        Err(e) => {
+            return fail(format!(
+                "{name}: not a trust policy IAM accepts: MalformedPolicyDocument: {} (at {})",
+                e.message, e.path
+            ))
+        }
+    };
+    let source = format::Source {
+        name: &name,
+        is_file,
+        text: &text,
+    };
+    match args.format {
+        LintFormat::Text => say!("{}", format::text(&source, &findings).trim_end()),
+        LintFormat::Json => say!(
+            "{}",
+            serde_json::to_string_pretty(&format::json(&source, &findings)).unwrap_or_default()
+        ),
+        LintFormat::Sarif => say!(
+            "{}",
+            serde_json::to_string_pretty(&format::sarif(&source, &findings)).unwrap_or_default()
+        ),
+    }
+    if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn coverage(args: CoverageArgs) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("sts-mock coverage: {message}");
+        ExitCode::from(2)
+    };
+    let query: Vec<String> = args
+        .role
+        .iter()
+        .map(|r| format!("role={}", sts_mock::remote::query_value(r)))
+        .collect();
+    let path = if query.is_empty() {
+        "/_sts-mock/coverage".to_string()
+    } else {
+        format!("/_sts-mock/coverage?{}", query.join("&"))
+    };
+    let report = match sts_mock::remote::get_json(&args.url, &path).await {
+        Ok((200, report)) => report,
+        Ok((status, _)) => return fail(format!("{}: HTTP {status}", args.url)),
+        Err(e) => return fail(e),
+    };
+    let roles = report["roles"].as_array().cloned().unwrap_or_default();
+    for asked in &args.role {
+        if !roles.iter().any(|r| r["role_arn"] == asked.as_str()) {
+            return fail(format!("{}: no role {asked}", args.url));
+        }
+    }
+    let total = report["conditions"]["total"].as_u64().unwrap_or(0);
+    let both = report["conditions"]["seen_both_ways"].as_u64().unwrap_or(0);
+    match args.format {
+        CoverageFormat::Json => say!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
+        CoverageFormat::Text => say!("{}", coverage_text(&report, &roles).trim_end()),
+    }
+    match args.fail_under_conditions {
+        // Exact: both / total < threshold / 100, without rounding.
+        Some(threshold) if (both as f64) * 100.0 < threshold * (total as f64) => {
+            eprintln!(
+                "sts-mock coverage: {both} of {total} conditions seen both true and false, under {threshold}%"
+            );
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn coverage_text(report: &serde_json::Value, roles: &[serde_json::Value]) -> String {
+    let count = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
+    let mut out = String::new();
+    if let Some(since) = report["since"].as_str() {
+        out.push_str(&format!("since {since}\n"));
+    }
+    for role in roles {
+        out.push_str(&format!(
+            "{} ({} decisions)\n",
+            role["role_arn"].as_str().unwrap_or("?"),
+            count(role, "decisions")
+        ));
+        for statement in role["statements"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "  statement {}{} {}: true {}, false {}\n",
+                count(statement, "statement"),
+                statement["sid"]
+                    .as_str()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                statement["effect"].as_str().unwrap_or(""),
+                count(statement, "true"),
+                count(statement, "false"),
+            ));
+            for condition in statement["conditions"].as_array().into_iter().flatten() {
+                let (yes, no) = (count(condition, "true"), count(condition, "false"));
+                let gap = match (yes, no) {
+                    (0, 0) => "  never evaluated",
+                    (0, _) => "  never seen true",
+                    (_, 0) => "  never seen false",
+                    _ => "",
+                };
+                out.push_str(&format!(
+                    "    {} {} {}: true {yes}, false {no}{gap}\n",
+                    condition["operator"].as_str().unwrap_or(""),
+                    condition["key"].as_str().unwrap_or(""),
+                    condition["values"],
+                ));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "conditions seen both true and false: {} of {} ({}%)\n",
+        report["conditions"]["seen_both_ways"],
+        report["conditions"]["total"],
+        report["conditions"]["percent"],
+    ));
+    out
 }

@@ -1,4 +1,5 @@
-//! `CreateRole`.
+//! `CreateRole`. What IAM accepts is accepted; the lint's findings on the trust policy go to
+//! the decisions page as a warning.
 
 use super::{write_role, RoleView};
 use crate::call::{Call, Reply};
@@ -17,6 +18,7 @@ pub fn handle(call: &Call<'_>) -> Reply {
         tags: call.params.tags("Tags"),
     };
     let role = call.services.model.add_role(&call.account, spec)?;
+    super::warn_about_trust_policy(call, &role);
     let mut xml = Xml::new();
     xml.open("Role");
     write_role(

@@ -218,3 +218,15 @@ pub fn role(call: &Call<'_>) -> Result<Role, AwsError> {
         .role(&call.account, name)
         .ok_or_else(|| AwsError::no_such_role(name))
 }
+
+/// Sends the lint's findings on `role`'s trust policy, just saved by this call, to the
+/// decisions page (AWS accepts such policies, so IAM here does too).
+pub fn warn_about_trust_policy(call: &Call<'_>, role: &Role) {
+    let findings = crate::lint::lint_role(&call.services.model, role);
+    call.services.decisions.warn(
+        iso8601(call.services.clock.now()),
+        call.action,
+        role.arn(),
+        findings,
+    );
+}
