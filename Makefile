@@ -7,7 +7,7 @@ BUILD  := build
 VENV   := $(BUILD)/venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean wheel wheel-test
+.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean wheel wheel-test browser-test
 
 all: build
 
@@ -18,7 +18,7 @@ build:
 run: build venv
 	./scripts/run.sh
 
-test: lint cargo-test pytest wheel-test
+test: lint cargo-test pytest wheel-test browser-test
 
 lint: fmt clippy
 
@@ -94,6 +94,25 @@ wheel-test: wheel
 	  cd $(WHEEL_TESTS) && http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost \
 	    $(CURDIR)/$(WHEEL_VENV)/bin/python -m pytest -q -p no:cacheprovider; \
 	fi
+
+# sts-mock's decisions page in a real browser (tests/browser): headless Chromium, Debian's
+# `chromium` (installed with apt when missing; no test tool downloads a browser), driven by
+# playwright-core from npm, installed under build/browser from tests/browser's lock file when
+# missing (nothing is fetched after that). The tests start the binaries on free ports.
+# `SCREENSHOT=docs/decisions-page.png make browser-test` also takes the README's picture.
+BROWSER := $(BUILD)/browser
+
+$(BROWSER)/.installed: tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	mkdir -p $(BROWSER)
+	cp tests/browser/package.json tests/browser/package-lock.json $(BROWSER)/
+	cd $(BROWSER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser-test: build $(BROWSER)/.installed
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	RIG_BIN_DIR="$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug" CHROMIUM="$$(command -v chromium)" \
+	  NODE_PATH="$(CURDIR)/$(BROWSER)/node_modules" node --test tests/browser/page.test.js
 
 # Release build + load runs against our servers and the tools we compare with (wrk, moto,
 # oauth2-mock-server and openssl are installed by the script, under build/ where possible);
