@@ -64,7 +64,8 @@ Paste into another shell:
   aws sts assume-role-with-web-identity --role-arn arn:aws:iam::000000000000:role/dynatrace-aws-connector \\
       --role-session-name demo --web-identity-token "\$OTHER"
 
-  # 3. Why? The decision log, and the trust policy checked offline (exit 1 on deny):
+  # 3. Why? The decision log (live, in a browser: http://127.0.0.1:9401/_sts-mock/), and the
+  #    trust policy checked offline (exit 1 on deny):
   curl -s http://127.0.0.1:9401/_sts-mock/decisions; echo
   $bin/sts-mock explain --trust-policy $repo/examples/policies/dynatrace-trust.json --token "\$OTHER"
 

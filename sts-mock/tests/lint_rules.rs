@@ -504,3 +504,35 @@ fn bad_input_is_an_error_not_a_finding() {
         assert!(lint_text(bad, &LintContext::default()).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn docs_lint_md_lists_every_rule_and_shows_the_real_output() {
+    let docs = include_str!("../../docs/lint.md");
+    for rule in RULES {
+        let row = format!("| `{}` | {} |", rule.id, rule.severity.as_str());
+        assert!(docs.contains(&row), "docs/lint.md lacks the row {row}");
+    }
+    let rows = docs.lines().filter(|l| l.starts_with("| `")).count();
+    assert_eq!(
+        rows,
+        RULES.len(),
+        "docs/lint.md lists a rule the lint does not have"
+    );
+    let example = include_str!("../../examples/policies/dynatrace-trust.json");
+    let without_sub = example.replace(
+        ",\n          \"token.dynatrace.com:sub\": \"dtid:connection/my-connection\"",
+        "",
+    );
+    let report = sts_mock::lint::format::text(
+        &sts_mock::lint::format::Source {
+            name: "trust.json",
+            is_file: true,
+            text: &without_sub,
+        },
+        &findings(&without_sub),
+    );
+    assert!(
+        docs.contains(&format!("```text\n{report}```")),
+        "docs/lint.md's example is not what the lint prints:\n{report}"
+    );
+}
