@@ -258,8 +258,10 @@
     } else {
       box.append(el("p", { class: "no-explanation", text: "No policy was evaluated: the request was refused before (see Why)." }));
     }
+    const shown = JSON.stringify(record.explanation);
     for (const evaluation of record.evaluations || []) {
-      if (record.explanation && evaluation.explanation === record.explanation) continue;
+      // The deciding policy's explanation is shown above already.
+      if (JSON.stringify(evaluation.explanation) === shown) continue;
       box.append(renderExplanation(evaluation.explanation, `${evaluation.policy_type.replace(/_/g, " ")} policies: ${evaluation.decision}`));
     }
     box.append(el("details", { class: "raw" },
