@@ -536,3 +536,69 @@ fn docs_lint_md_lists_every_rule_and_shows_the_real_output() {
         "docs/lint.md's example is not what the lint prints:\n{report}"
     );
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9:/._*?${} -]{0,40}",
+            Just("token.dynatrace.com:sub".to_string()),
+            Just("token.actions.githubusercontent.com:sub".to_string()),
+            Just("repo:*".to_string()),
+            Just("${*}".to_string()),
+            "\\PC{0,12}",
+        ]
+    }
+
+    fn operator() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "StringEquals",
+            "StringLike",
+            "StringNotLike",
+            "ForAnyValue:StringNotEquals",
+            "ForAllValues:StringLike",
+            "StringEqualsIfExists",
+            "Null",
+            "ArnLike",
+        ])
+    }
+
+    proptest! {
+        /// Whatever keys, values and principals a policy IAM accepts holds, the lint answers
+        /// (and every finding can be placed or not, without panicking).
+        #[test]
+        fn any_policy_is_linted(
+            conditions in prop::collection::vec((operator(), text(), prop::collection::vec(text(), 1..3)), 0..5),
+            principal in prop::sample::select(vec![DT, GH, GL, "arn:aws:iam::000000000000:oidc-provider/x.example/a", "cognito-identity.amazonaws.com"]),
+            action in prop::sample::select(vec![WI, "\"sts:*\"", "[\"sts:AssumeRoleWithWebIdentity\", \"sts:TagSession\"]", "\"*\""]),
+            deny in any::<bool>(),
+        ) {
+            let mut block = serde_json::Map::new();
+            for (op, key, values) in &conditions {
+                let values: Vec<serde_json::Value> = values
+                    .iter()
+                    .map(|v| if *op == "Null" { serde_json::Value::from("true") } else { serde_json::Value::from(v.as_str()) })
+                    .collect();
+                if key.is_empty() { continue; }
+                block
+                    .entry(op.to_string())
+                    .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
+                    .as_object_mut()
+                    .unwrap()
+                    .insert(key.clone(), serde_json::Value::Array(values));
+            }
+            let condition = if block.is_empty() { String::new() } else { serde_json::Value::Object(block).to_string() };
+            let mut text = policy(&federated(principal), action, &condition);
+            if deny {
+                text = text.replace("\"Allow\"", "\"Deny\"");
+            }
+            if let Ok(found) = lint_text(&text, &LintContext { providers: Some(vec!["https://token.dynatrace.com".into()]) }) {
+                let source = sts_mock::lint::format::Source { name: "p.json", is_file: true, text: &text };
+                let _ = sts_mock::lint::format::text(&source, &found);
+                let _ = sts_mock::lint::format::sarif(&source, &found);
+            }
+        }
+    }
+}

@@ -95,6 +95,9 @@ test("the result filter hides allowed decisions, and the URL keeps it", async ()
   assert.equal((await h.assume(sts.url, token)).status, 200);
   const allowed = rows("dtid:connection/my-connection", "allowed").first();
   await allowed.waitFor({ state: "visible", timeout: 1000 });
+  // An allowed decision marks the statement that decided, in words.
+  await allowed.locator("summary").click();
+  assert.match(await allowed.locator("li.statement.deciding").innerText(), /statement #0 Allow: applies ★ deciding statement/);
   await page.selectOption("#filter-result", "refused");
   await allowed.waitFor({ state: "hidden", timeout: 1000 });
   assert.equal(await rows("dtid:connection/other-connection", "refused").first().isVisible(), true);

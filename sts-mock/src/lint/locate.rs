@@ -25,7 +25,13 @@ pub fn locate(text: &str, path: &JsonPath) -> Option<(usize, usize)> {
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // Scanner offsets are at ASCII tokens of valid JSON; a broken document could put one inside
+    // a character, so step back to a boundary rather than slice through it.
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before
         .rsplit_once('\n')

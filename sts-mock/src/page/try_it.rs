@@ -20,6 +20,8 @@
 //!
 //! Session tags come from the token's `https://aws.amazon.com/tags` claim; tags given here go
 //! into a minted token's claims, and for a pasted token replace its claim (the answer says so).
+//! The request comes from the page, not from an AWS client, so `aws:SourceIp` is the loopback
+//! address.
 
 use std::collections::BTreeMap;
 
