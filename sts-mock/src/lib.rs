@@ -23,7 +23,9 @@
 //! own model shapes ([`shape`], tables generated from botocore); errors are one typed
 //! [`AwsError`]; the [`model`] is the one place IAM's checks live, for every entry point;
 //! [`context`] builds the request contexts (web identity, and calls made with a session) for
-//! the STS and `explain` alike; [`policy`] is the pure IAM policy engine.
+//! the STS and `explain` alike; [`policy`] is the pure IAM policy engine; [`lint`] reads trust
+//! policies for the mistakes AWS accepts; [`decisions`] and [`coverage`] say why each request
+//! was decided and how often each condition held, live on the page at `/_sts-mock/`.
 
 #![warn(missing_docs)]
 
