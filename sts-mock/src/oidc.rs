@@ -647,13 +647,20 @@ impl KeyStore {
             .and_then(Value::as_array)
             .ok_or_else(|| unavailable(format!("{jwks_url}: no \"keys\" array")))?;
         // Keys that are not valid JWKs are skipped, as a JWKS client must (RFC 7517 5).
-        Ok(keys
+        let keys: Vec<Jwk> = keys
             .iter()
             .filter_map(|k| match k {
                 Value::Object(map) => Jwk::from_map(map.clone()).ok(),
                 _ => None,
             })
-            .collect())
+            .collect();
+        if keys.is_empty() {
+            // Guess: a JWKS without a usable key is keys that could not be retrieved, as for a
+            // provider that is down: not cached, so it neither replaces the keys held nor
+            // outlives the fault (the next token fetches again).
+            return Err(unavailable(format!("{jwks_url} publishes no usable keys")));
+        }
+        Ok(keys)
     }
 
     /// One GET; the caller bounds the time it takes.

@@ -171,7 +171,7 @@ async fn every_fault_of_discovery_or_jwks_is_no_verification_key() {
             "JWKS empty",
             idp.discovery(),
             idp.jwks(&[]),
-            "no key with kid \"k1\" in the identity provider's JWKS",
+            "publishes no usable keys",
         ),
         (
             "discovery naming another issuer",
@@ -360,4 +360,27 @@ async fn a_removed_key_is_refused_after_the_cache_lifetime() {
         200
     );
     assert_eq!(sts.key_store().fetch_count(), 2);
+}
+
+/// A JWKS with no keys is keys that could not be retrieved: it does not replace the keys
+/// held, and healing is seen by the very next token.
+#[tokio::test]
+async fn an_empty_jwks_does_not_replace_the_cached_keys() {
+    let idp = FaultyIdp::start(&["k1", "k2"]).await;
+    idp.publish(&["k1"]).await;
+    let clock = frozen();
+    let sts = sts_for(&idp, &clock, 3600).await;
+    assert_eq!(assume(&sts, &idp.token("k1", &clock)).await.status, 200);
+    idp.publish(&[]).await;
+    clock.advance(10).unwrap();
+    assert_no_key(
+        &assume(&sts, &idp.token("k2", &clock)).await,
+        "publishes no usable keys",
+    );
+    assert_eq!(sts.key_store().fetch_count(), 2);
+    assert_eq!(assume(&sts, &idp.token("k1", &clock)).await.status, 200);
+    idp.publish(&["k1", "k2"]).await;
+    let answer = assume(&sts, &idp.token("k2", &clock)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(sts.key_store().fetch_count(), 3);
 }
