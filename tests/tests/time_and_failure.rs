@@ -2,7 +2,8 @@
 //! (aws-sdk-sts, signing on the rig's clock): the issuer and sts-mock share one frozen clock,
 //! and the tests move it instead of sleeping. A token is accepted, then `ExpiredTokenException`
 //! once the clock passes its `exp`; credentials work, then `ExpiredToken` past their
-//! `Expiration`; a trust policy with `DateLessThan aws:CurrentTime` flips; the issuer rotates
+//! `Expiration`; a trust policy with `DateLessThan aws:CurrentTime` flips, one with
+//! `aws:EpochTime` too, decisions are dated and SigV4's window is set by it; the issuer rotates
 //! its keys while sts-mock's key cache behaves as documented; an identity provider that goes
 //! down is noticed when the cached keys expire, and `/healthz?deep=1` says so at once.
 
@@ -342,4 +343,86 @@ async fn an_identity_provider_that_goes_down_is_noticed_when_the_cache_expires()
     root.set_faults(IdpFaults::ok()).unwrap();
     let (status, _) = get_json(rig.sts_url(), "/healthz?deep=1").await;
     assert_eq!(status, 200);
+}
+
+/// The rest of what reads the clock: `aws:EpochTime` in a trust policy, and the decision log's
+/// timestamps.
+#[tokio::test]
+async fn aws_epoch_time_and_decision_times_follow_the_clock() {
+    let clock = frozen_rig_clock();
+    let rig = Rig::start_with_clock(clock.clone()).await;
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::000000000000:oidc-provider/token.dynatrace.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {"token.dynatrace.com:sub": "dtid:connection/my-connection"},
+                "NumericLessThan": {"aws:EpochTime": T0 + 60}
+            }
+        }]
+    });
+    rig.model()
+        .update_trust_policy(DEFAULT_ACCOUNT, ROLE_NAME, &policy.to_string())
+        .unwrap();
+    assume(&rig, &rig.token("my-connection", None))
+        .await
+        .unwrap();
+    clock.advance(60).unwrap();
+    let (code, _) = assume(&rig, &rig.token("my-connection", None))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "AccessDenied");
+    let times: Vec<String> = rig
+        .sts
+        .decisions()
+        .recent()
+        .iter()
+        .map(|d| d.time.clone())
+        .collect();
+    assert_eq!(times, ["2026-11-23T05:00:00Z", "2026-11-23T05:01:00Z"]);
+}
+
+/// SigV4's 15-minute window is around sts-mock's clock: a client signing on the machine's
+/// time is refused by an sts-mock a day ahead, and one signing on the rig's clock is not.
+#[tokio::test]
+async fn the_sigv4_window_follows_the_clock() {
+    let clock = Clock::offset_by(86_400).unwrap();
+    let rig = Rig::start_with_clock(clock.clone()).await;
+    let issued = assume(&rig, &rig.token("my-connection", None))
+        .await
+        .unwrap();
+    let credentials = Credentials::new(
+        issued.access_key_id(),
+        issued.secret_access_key(),
+        Some(issued.session_token().to_string()),
+        None,
+        "assumed",
+    );
+    let machine_time = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(rig.sts_url())
+            .credentials_provider(credentials.clone())
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let error = machine_time
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(error.code(), Some("SignatureDoesNotMatch"));
+    assert!(
+        error.message().unwrap().starts_with("Signature expired: "),
+        "{error:?}"
+    );
+    client(&rig, credentials)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("signed on the rig's clock");
 }
