@@ -153,7 +153,7 @@ impl IssuerConfig {
 }
 
 /// One issuer as served: its identity, its minter and its documents (rebuilt when its keys
-/// change), and the faults its endpoints answer with ([`crate::control`]).
+/// change), and the faults its endpoints answer with ([`ServedIssuer::faults`]).
 #[derive(Debug)]
 pub struct ServedIssuer {
     name: String,
