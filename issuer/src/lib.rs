@@ -37,12 +37,16 @@
 
 // The modules are private, but for the issuers file: the crate root is the whole public API,
 // so internals can move without breaking the tests and tools that use the issuer.
+mod control;
 pub mod issuers;
 mod keys;
 mod mint;
 mod profile;
 mod server;
 
+pub use control::{
+    ControlError, IdpFault, IdpFaults, FAULTS_PATH, KEYS_PATH, MAX_DELAY_MS, MAX_KEYS,
+};
 pub use issuers::{Builtin, IssuerSpec, KeySource, BUILTIN_ISSUERS, ROOT_ISSUER};
 pub use keys::{write_new_key, KeyAlg, KeyError, KeySet, SigningKey};
 pub use mint::{

@@ -185,6 +185,7 @@ async fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let keys = load_keys(&args.key_args)?;
     let mut config = IssuerConfig::new(keys)
+        .keys_dir(&args.key_args.keys)
         .listen(args.listen)
         .issuer_url(args.key_args.issuer_url.clone())
         .clock(args.clock_args.clock)
@@ -197,7 +198,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         config = config.issuer(spec);
     }
     let issuer = Issuer::start(config).await.map_err(|e| e.to_string())?;
-    let signing = issuer.minter().keys().signing_key();
+    let signing = issuer.minter().signing_key();
     let mut banner = format!(
         "issuer listening on {}\nissuer URL (iss): {}\ndiscovery: {}\njwks: {}\nsigning key: {} ({})\n",
         issuer.url(),
@@ -208,7 +209,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         signing.alg()
     );
     for served in &issuer.issuers()[1..] {
-        let key = served.minter().keys().signing_key();
+        let key = served.minter().signing_key();
         banner.push_str(&format!(
             "issuer {} ({}): iss {} at {}, signing key {} ({})\n",
             served.name(),

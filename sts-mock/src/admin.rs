@@ -34,7 +34,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "health",
         methods: &[Method::GET],
-        handler: health,
+        handler: crate::health::handle,
     },
     Endpoint {
         path: "clock",
@@ -106,10 +106,6 @@ fn decisions<'a>(
             &serde_json::json!({ "decisions": services.decisions.recent() }),
         )
     })
-}
-
-fn health<'a>(_: &'a Services, _: Request<Incoming>, _: Limits) -> BoxFuture<'a, Response<Body>> {
-    Box::pin(async { json(StatusCode::OK, &serde_json::json!({ "status": "ok" })) })
 }
 
 /// `GET /_sts-mock/clock` and `PUT` with a [`rig_core::ClockChange`]: rig-core's one HTTP form

@@ -41,6 +41,7 @@ pub mod credentials;
 pub mod decisions;
 pub mod error;
 pub mod explain;
+mod health;
 mod iam;
 pub mod model;
 pub mod oidc;

@@ -413,16 +413,24 @@ async fn concurrent_requests_share_one_fetch() {
     assert_eq!(sts.key_store().fetch_count(), 1);
 }
 
+/// An identity provider that cannot be reached leaves the token without a verification key:
+/// STS's `InvalidIdentityToken` (AWS Knowledge Center, iam-sts-invalididentitytoken), not
+/// `IDPCommunicationError`.
 #[tokio::test]
-async fn unreachable_idp_is_idp_communication_error() {
+async fn unreachable_idp_leaves_no_verification_key() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let idp = Idp::start().await;
     let sts = seed_sts_fetching_from(&dead).await;
-    assume(&sts, &idp.token("my-connection"))
-        .await
-        .assert_error(400, "IDPCommunicationError", "could not be reached");
+    let answer = assume(&sts, &idp.token("my-connection")).await;
+    answer.assert_error(
+        400,
+        "InvalidIdentityToken",
+        "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+    );
+    let reason = answer.headers[sts_mock::REASON_HEADER].to_str().unwrap();
+    assert!(reason.contains("could not be retrieved"), "{reason}");
 }
 
 #[tokio::test]
