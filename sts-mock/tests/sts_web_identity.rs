@@ -662,3 +662,38 @@ async fn malformed_tokens_are_explained_in_the_decision_log() {
         assert!(last.reason.contains(reason), "{}", last.reason);
     }
 }
+
+/// STS takes RS256/384/512 and ES256/384/512 only (STS API reference, `WebIdentityToken`): a
+/// token signed with RSA-PSS by the published RSA key is refused for its algorithm, while the
+/// same claims signed RS256 are accepted.
+#[tokio::test]
+async fn rsa_pss_tokens_are_refused_for_their_algorithm() {
+    use josekit::jws::{JwsHeader, PS256};
+    let key = josekit::jws::RS256.generate_key_pair(2048).unwrap();
+    // Published without `alg`, so nothing but sts-mock's own algorithm rule can refuse PS256.
+    let idp = Idp::start_publishing(key, "no-alg", false).await;
+    let sts = seed_sts(&idp).await;
+    let claims = idp.claims("my-connection");
+    // The same RSA key as a JWK without `alg` (josekit stamps RS256 on the pair it generated).
+    let mut private = idp.key.to_jwk_private_key().as_ref().clone();
+    private.remove("alg");
+    let signer = PS256
+        .signer_from_jwk(&josekit::jwk::Jwk::from_map(private).unwrap())
+        .unwrap();
+    let mut header = JwsHeader::new();
+    header.set_key_id("no-alg");
+    let pss =
+        josekit::jws::serialize_compact(&serde_json::to_vec(&claims).unwrap(), &header, &signer)
+            .unwrap();
+    let refused = assume(&sts, &pss).await;
+    refused.assert_error(400, "InvalidIdentityToken", "could not be validated");
+    // Refused for its algorithm, before any key is used.
+    let reason = refused.headers[sts_mock::REASON_HEADER].to_str().unwrap();
+    assert!(
+        reason.contains(r#"unsupported signing algorithm \"PS256\""#)
+            || reason.contains(r#"unsupported signing algorithm "PS256""#),
+        "{reason}"
+    );
+    let answer = assume(&sts, &idp.sign(&claims)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
