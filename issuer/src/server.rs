@@ -57,6 +57,8 @@ pub struct IssuerConfig {
     /// The issuers served next to the Dynatrace one at `/`, each at its own prefix (none by
     /// default; [`IssuerConfig::builtin_issuers`] adds the built-in ones).
     pub issuers: Vec<IssuerSpec>,
+    /// The Dynatrace world the issuer at `/` stands in for (the built-in default unless set).
+    pub dynatrace: crate::DynatraceSetup,
 }
 
 /// Why an issuer could not start.
@@ -93,7 +95,13 @@ impl IssuerConfig {
             clock: Clock::real(),
             limits: Limits::default().max_body_bytes(MAX_BODY_BYTES),
             issuers: Vec::new(),
+            dynatrace: crate::DynatraceSetup::builtin(),
         }
+    }
+    /// Starts the Dynatrace side from `setup` instead of the built-in default.
+    pub fn dynatrace(mut self, setup: crate::DynatraceSetup) -> Self {
+        self.dynatrace = setup;
+        self
     }
     /// Also serves `spec` at its prefix.
     pub fn issuer(mut self, spec: IssuerSpec) -> Self {
@@ -207,6 +215,7 @@ struct State {
     /// The issuer at `/` first, then the others.
     issuers: Vec<ServedIssuer>,
     limits: Limits,
+    dynatrace: crate::dynatrace::Dynatrace,
 }
 
 impl State {
@@ -284,6 +293,7 @@ impl Issuer {
         let state = Arc::new(State {
             issuers,
             limits: config.limits,
+            dynatrace: crate::dynatrace::Dynatrace::new(config.dynatrace, &config.clock),
         });
         let served = state.clone();
         let server = http::serve(listener, config.limits, move |request, _peer| {
@@ -330,6 +340,10 @@ impl Issuer {
     /// Mints in-process for the issuer at `/`, exactly as `POST /mint` would.
     pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
         self.state.root().mint(request)
+    }
+    /// The Dynatrace side of the issuer at `/`: its world and its decision log.
+    pub fn dynatrace(&self) -> &crate::dynatrace::Dynatrace {
+        &self.state.dynatrace
     }
     /// Every issuer served, the one at `/` first.
     pub fn issuers(&self) -> &[ServedIssuer] {
@@ -394,6 +408,10 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
         return handle_prefixed(&state, issuer, rest, req).await;
     }
     let root = state.root();
+    // The Dynatrace API (OAuth, IAM, Settings, the connector's token request, decisions).
+    if crate::dynatrace::owns(&path) {
+        return crate::dynatrace::handle(&state.dynatrace, root.minter(), &state.limits, req).await;
+    }
     match (req.method(), path.as_str()) {
         (&Method::GET, DISCOVERY_PATH) => json_bytes(StatusCode::OK, root.discovery.clone()),
         (&Method::GET, p) if p == root.jwks_path => json_bytes(StatusCode::OK, root.jwks.clone()),
