@@ -1490,3 +1490,180 @@ async fn oversized_and_malformed_bodies_are_refused_in_dynatraces_shapes() {
     .await;
     assert_eq!(minted.status, 200);
 }
+
+#[tokio::test]
+async fn no_request_makes_a_server_error() {
+    let issuer = start().await;
+    let admin = access_token(&issuer, ADMIN, None).await;
+    let acct = format!("/iam/v1/repo/account/{DYNATRACE_ACCOUNT}");
+    let paths = [
+        "/sso/oauth2/token".to_string(),
+        "/sso/".to_string(),
+        format!("{acct}/policies"),
+        format!("{acct}/policies/aggregate"),
+        format!("{acct}/policies/not-a-uuid"),
+        format!("{acct}/bindings"),
+        format!("{acct}/bindings/x"),
+        format!("{acct}/bindings/groups/{VIEWERS}"),
+        format!("{acct}/bindings/x/{VIEWERS}"),
+        format!("{acct}/bindings/x/y/z"),
+        "/iam/v1/repo/account//policies".to_string(),
+        "/iam/v1/repo/global/global/bindings/x".to_string(),
+        "/iam/v1/repo/planet/x/policies".to_string(),
+        "/iam/".to_string(),
+        "/api/v2/settings/objects".to_string(),
+        "/api/v2/settings/objects?schemaIds=&scopes=HOST-1&fields=owner,nope&pageSize=0"
+            .to_string(),
+        "/api/v2/settings/objects?nextPageKey=%FF%FE".to_string(),
+        format!("/api/v2/settings/objects/{LEGACY_CONNECTION_ID}"),
+        "/api/v2/settings/objects/%2F..%2F".to_string(),
+        "/api/v2/settings/schemas/".to_string(),
+        "/api/v2/settings/schemas/builtin:nope".to_string(),
+        format!(
+            "/platform/hyperscaler-authentication/aws/connections/{LEGACY_CONNECTION_ID}/token"
+        ),
+        "/platform/hyperscaler-authentication/aws/connections//token".to_string(),
+        "/platform/x".to_string(),
+        "/_issuer/decisions".to_string(),
+    ];
+    let bodies = [
+        "",
+        "null",
+        "[]",
+        "{}",
+        "[{}]",
+        "[null, 1, \"x\"]",
+        "{\"name\": \"é\", \"description\": null, \"statementQuery\": \"ALLOW \\u0000:a:b\"}",
+        "{\"groups\": [1]}",
+        "{\"policyUuids\": \"x\"}",
+        "{\"parameters\": {\"a\": 1}}",
+        "{\"value\": {\"name\": [], \"type\": {}}}",
+        "[{\"schemaId\": \"builtin:hyperscaler-authentication.aws.connection\", \"scope\": \"environment\", \"value\": {\"webIdentity\": {\"roleArn\": \"********\"}}}]",
+        "grant_type=client_credentials&client_id=%FF&client_secret=",
+        "\u{1F600}\u{0}",
+    ];
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+    ];
+    let bearers = [admin.as_str(), "", "x.y.z", "eyJhbGciOiJub25lIn0.e30."];
+    let mut n = 0usize;
+    for path in &paths {
+        for method in &methods {
+            for (i, body) in bodies.iter().enumerate() {
+                // Every body with every path and method, the bearers in turn.
+                let bearer = bearers[(n + i) % bearers.len()];
+                n += 1;
+                let response = Client::new()
+                    .request(method.clone(), format!("{}{path}", issuer.url()))
+                    .bearer_auth(bearer)
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                assert!(status < 500, "{method} {path} {body:?}: {status}");
+                let bytes = response.bytes().await.unwrap();
+                assert!(
+                    bytes.is_empty() || serde_json::from_slice::<Value>(&bytes).is_ok(),
+                    "{method} {path} {body:?}: {}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
+        }
+    }
+    // The server still answers (the admin's garbage deleted bindings on the way, so the
+    // connector's request is refused now, in Dynatrace's shape).
+    let after = connector_token(&issuer, &admin, LEGACY_CONNECTION_ID).await;
+    assert_eq!(after.status, 403, "{}", after.body);
+    assert_eq!(after.body["error"]["code"], 403);
+}
+
+#[tokio::test]
+async fn what_clients_create_is_bounded() {
+    let issuer = start().await;
+    let admin = access_token(&issuer, ADMIN, None).await;
+    // Dynatrace's limit: 200 policies per account (3 are built in).
+    for i in 0..197 {
+        let answer = call(
+            &issuer,
+            Method::POST,
+            &account_path("policies"),
+            &admin,
+            Some(json!({"name": format!("p{i}"), "description": "", "statementQuery": "ALLOW a:b:c;"})),
+        )
+        .await;
+        assert_eq!(answer.status, 201, "{i}: {}", answer.body);
+    }
+    let over = call(
+        &issuer,
+        Method::POST,
+        "/iam/v1/repo/environment/abc12345/policies",
+        &admin,
+        Some(json!({"name": "one more", "description": "", "statementQuery": "ALLOW a:b:c;"})),
+    )
+    .await;
+    assert_eq!(over.status, 400);
+    assert_eq!(
+        over.body["message"],
+        "the account already has 200 policies, Dynatrace's limit"
+    );
+    // Settings objects: a thousand per environment (2 are built in).
+    let mut made = 2;
+    while made < 1000 {
+        let batch: Vec<Value> = (made..(made + 100).min(1000))
+            .map(|i| json!({"schemaId": LEGACY_SCHEMA, "scope": "environment",
+                "value": {"name": format!("c{i}"), "type": "webIdentity",
+                          "webIdentity": {"roleArn": "arn:aws:iam::000000000000:role/r", "policyArns": []}}}))
+            .collect();
+        made += batch.len();
+        let answer = call(
+            &issuer,
+            Method::POST,
+            "/api/v2/settings/objects",
+            &admin,
+            Some(Value::Array(batch)),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let over = call(
+        &issuer,
+        Method::POST,
+        "/api/v2/settings/objects",
+        &admin,
+        Some(json!([{"schemaId": LEGACY_SCHEMA, "scope": "environment",
+            "value": {"name": "c1000", "type": "webIdentity",
+                      "webIdentity": {"roleArn": "arn:aws:iam::000000000000:role/r", "policyArns": []}}}])),
+    )
+    .await;
+    assert_eq!(over.status, 400, "{}", over.body);
+    assert_eq!(
+        over.body[0]["error"]["constraintViolations"][0]["message"],
+        "environment abc12345 already holds 1000 settings objects"
+    );
+    // A binding's parameters are bounded too.
+    let params: serde_json::Map<String, Value> =
+        (0..11).map(|i| (format!("p{i}"), json!("v"))).collect();
+    let over = call(
+        &issuer,
+        Method::POST,
+        &account_path(&format!(
+            "bindings/e2c3d4e5-f607-4182-8c93-b4d5e6f70819/{VIEWERS}"
+        )),
+        &admin,
+        Some(json!({ "parameters": params })),
+    )
+    .await;
+    assert_eq!(over.status, 400);
+    assert_eq!(
+        over.body["message"],
+        "a binding carries at most 10 parameters"
+    );
+    // The decision log keeps the last 200 only.
+    let log = send(Client::new().get(format!("{}/_issuer/decisions", issuer.url()))).await;
+    assert_eq!(log.body["decisions"].as_array().unwrap().len(), 200);
+}

@@ -170,6 +170,61 @@ pub fn missing_scopes(caller: &Caller, permissions: &[&str]) -> Option<Verdict> 
     (!missing.is_empty()).then_some(Verdict::MissingScopes(missing))
 }
 
+/// The policies that apply to one caller in one environment, bound once: what a request that
+/// decides many things (a list of objects) evaluates against, instead of binding every
+/// binding again for each object.
+pub struct Policies<'c> {
+    caller: &'c Caller,
+    bound: Vec<BoundPolicy>,
+}
+
+impl<'c> Policies<'c> {
+    /// The policies bound to `caller`'s groups that apply in `environment` (`None`: the
+    /// account itself, where only account-level bindings apply).
+    pub fn of(world: &World, caller: &'c Caller, environment: Option<&str>) -> Policies<'c> {
+        let bound = match world.client(&caller.client_id) {
+            Some(client) => world.bound_policies(client, environment),
+            None => Vec::new(),
+        };
+        Policies { caller, bound }
+    }
+
+    /// Decides `needs`: the token's scopes first, then the policies.
+    pub fn decide(&self, needs: &[Need]) -> Verdict {
+        let permissions: Vec<&str> = needs.iter().map(|n| n.permission.as_str()).collect();
+        if let Some(refusal) = missing_scopes(self.caller, &permissions) {
+            return refusal;
+        }
+        let refs: Vec<&BoundPolicy> = self.bound.iter().collect();
+        let explanations: Vec<Explanation> = needs
+            .iter()
+            .map(|need| evaluate_explained(&refs, &need.request()))
+            .collect();
+        let missing: Vec<String> = explanations
+            .iter()
+            .filter(|e| e.decision != Decision::Allow)
+            .map(|e| e.permission.clone())
+            .collect();
+        if missing.is_empty() {
+            Verdict::Allowed(explanations)
+        } else {
+            Verdict::Denied {
+                missing,
+                explanations,
+            }
+        }
+    }
+
+    /// Whether `need` is granted, without an explanation (for filtering lists).
+    pub fn allows(&self, need: &Need) -> bool {
+        if missing_scopes(self.caller, &[need.permission.as_str()]).is_some() {
+            return false;
+        }
+        let refs: Vec<&BoundPolicy> = self.bound.iter().collect();
+        dt_policy::evaluate(&refs, &need.request()).is_allowed()
+    }
+}
+
 /// Decides whether `caller` may do what `needs` lists in `environment` (`None`: the account
 /// itself, where only account-level bindings apply).
 pub fn decide(
@@ -178,32 +233,7 @@ pub fn decide(
     environment: Option<&str>,
     needs: &[Need],
 ) -> Verdict {
-    let permissions: Vec<&str> = needs.iter().map(|n| n.permission.as_str()).collect();
-    if let Some(refusal) = missing_scopes(caller, &permissions) {
-        return refusal;
-    }
-    let bound: Vec<BoundPolicy> = match world.client(&caller.client_id) {
-        Some(client) => world.bound_policies(client, environment),
-        None => Vec::new(),
-    };
-    let refs: Vec<&BoundPolicy> = bound.iter().collect();
-    let explanations: Vec<Explanation> = needs
-        .iter()
-        .map(|need| evaluate_explained(&refs, &need.request()))
-        .collect();
-    let missing: Vec<String> = explanations
-        .iter()
-        .filter(|e| e.decision != Decision::Allow)
-        .map(|e| e.permission.clone())
-        .collect();
-    if missing.is_empty() {
-        Verdict::Allowed(explanations)
-    } else {
-        Verdict::Denied {
-            missing,
-            explanations,
-        }
-    }
+    Policies::of(world, caller, environment).decide(needs)
 }
 
 /// What a decision record says about the call, apart from the verdict.

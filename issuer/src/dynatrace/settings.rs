@@ -192,20 +192,9 @@ fn render(object: &SettingsObject, fields: &[&str], operations: &[&str]) -> Valu
 }
 
 /// The operations `caller` may perform on objects of `schema_id` (`resourceContext`).
-fn operations(
-    world: &World,
-    caller: &Caller,
-    environment: &str,
-    schema_id: &str,
-) -> Vec<&'static str> {
+fn operations(policies: &authz::Policies<'_>, schema_id: &str) -> Vec<&'static str> {
     let mut ops = vec!["read"];
-    let write = authz::decide(
-        world,
-        caller,
-        Some(environment),
-        &[Need::settings(WRITE, schema_id)],
-    );
-    if write.allowed() {
+    if policies.allows(&Need::settings(WRITE, schema_id)) {
         ops.extend(["write", "delete"]);
     }
     ops
@@ -348,21 +337,15 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Response<Body> {
     // Every object of these schemas targets the environment scope.
     let scope_matches =
         page.scopes.is_empty() || page.scopes.iter().any(|s| s == ENVIRONMENT_SCOPE);
+    // Every object listed is of the page's environment: its policies are bound once.
+    let policies = authz::Policies::of(&world, &caller, Some(&page.environment));
     let matching: Vec<&SettingsObject> = world
         .objects
         .iter()
         .filter(|o| o.environment == page.environment && visible(&caller, &o.environment))
         .filter(|o| page.schema_ids.is_empty() || page.schema_ids.contains(&o.schema_id))
         .filter(|_| scope_matches)
-        .filter(|o| {
-            authz::decide(
-                &world,
-                &caller,
-                Some(&o.environment),
-                &[Need::settings(READ, &o.schema_id)],
-            )
-            .allowed()
-        })
+        .filter(|o| policies.allows(&Need::settings(READ, &o.schema_id)))
         .collect();
     let total = matching.len();
     let items: Vec<Value> = matching
@@ -372,7 +355,7 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Response<Body> {
         .map(|o| {
             let ops = if fields.contains(&"resourceContext") || fields.contains(&"modificationInfo")
             {
-                operations(&world, &caller, &o.environment, &o.schema_id)
+                operations(&policies, &o.schema_id)
             } else {
                 Vec::new()
             };
@@ -428,7 +411,8 @@ fn get(ctx: &Ctx<'_>, req: &Req, object_id: &str) -> Response<Body> {
     if let Some(denied) = enforce(ctx, &a, &verdict, 200) {
         return denied;
     }
-    let ops = operations(&world, &caller, &object.environment, &object.schema_id);
+    let policies = authz::Policies::of(&world, &caller, Some(&object.environment));
+    let ops = operations(&policies, &object.schema_id);
     let fields: Vec<&str> = FIELDS
         .iter()
         .copied()
@@ -825,11 +809,10 @@ fn list_schemas(ctx: &Ctx<'_>, req: &Req) -> Response<Body> {
         let a = audit(req, &caller, environment.as_deref(), None);
         return enforce(ctx, &a, &verdict, 200).unwrap_or_else(no_content);
     }
+    let policies = authz::Policies::of(&world, &caller, environment.as_deref());
     let items: Vec<Value> = schemas::SCHEMAS
         .iter()
-        .filter(|s| {
-            authz::decide(&world, &caller, environment.as_deref(), &[Need::settings(SCHEMAS_READ, s)]).allowed()
-        })
+        .filter(|s| policies.allows(&Need::settings(SCHEMAS_READ, s)))
         .map(|s| json!({"schemaId": s, "displayName": schemas::display_name(s), "latestSchemaVersion": SCHEMA_VERSION}))
         .collect();
     answer(
