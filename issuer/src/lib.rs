@@ -11,6 +11,10 @@
 //! independent of the address the process listens on, so production trust policies work
 //! unchanged.
 //!
+//! The issuer at `/` is also the Dynatrace side of a connection ([`dynatrace`]): OAuth client
+//! credentials, IAM policies and bindings, Settings 2.0 connection objects, and the connector's
+//! token request, answered only when the caller's Dynatrace policies allow it.
+//!
 //! ```
 //! use issuer::{Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, SigningKey};
 //!

@@ -5,20 +5,20 @@
 //! the connection (shared/sources/000, 002, 003). This module is the issuer's stand-in for
 //! that half, served by the issuer at `/`:
 //!
-//! - `POST /sso/oauth2/token`: OAuth client credentials ([`oauth`]);
+//! - `POST /sso/oauth2/token`: OAuth client credentials (`oauth.rs`);
 //! - `/iam/v1/repo/{levelType}/{levelId}/policies` and `.../bindings`: IAM policy management
-//!   ([`iam`]);
+//!   (`iam.rs`);
 //! - `/api/v2/settings/objects` and `/api/v2/settings/schemas`: Settings 2.0 for the two AWS
-//!   connection schemas ([`settings`]);
+//!   connection schemas (`settings.rs`);
 //! - `POST /platform/hyperscaler-authentication/aws/connections/{objectId}/token`: the
 //!   connector's token request, the web-identity token for a connection, only if the caller's
-//!   policies allow it ([`connector`]);
-//! - `GET /_issuer/decisions`: every authorization decision, explained ([`decisions`]).
+//!   policies allow it (`connector.rs`);
+//! - `GET /_issuer/decisions`: every authorization decision, explained (`decisions.rs`).
 //!
 //! The world (account, environments, groups, clients, policies, bindings, settings objects)
 //! comes from the `[dynatrace]` section of the issuer's setup file, or the built-in default
-//! ([`setup`]), and lives in [`model`]; policies are decided by the `dt-policy` engine
-//! ([`authz`]). `/mint` stays unconditional: a test rig needs a way in that asks no one.
+//! ([`setup`]), and lives in `model.rs`; policies are decided by the `dt-policy` engine
+//! (`authz.rs`). `/mint` stays unconditional: a test rig needs a way in that asks no one.
 
 mod authz;
 mod connector;
