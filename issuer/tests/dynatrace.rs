@@ -1372,13 +1372,13 @@ name = "ops"
 [[dynatrace.client]]
 client_id = "dt0s02.OPS"
 client_secret = "s3cret"
-scopes = ["hyperscaler-authentication:aws:authenticate", "settings:objects:read"]
+scopes = ["hyperscaler-authentication:aws:authenticate", "settings:objects:read", "settings:objects:write"]
 groups = ["ops"]
 
 [[dynatrace.policy]]
 name = "connect"
 level = "environment:xyz00002"
-statementQuery = "ALLOW hyperscaler-authentication:aws:authenticate, settings:objects:read;"
+statementQuery = "ALLOW hyperscaler-authentication:aws:authenticate, settings:objects:read, settings:objects:write;"
 
 [[dynatrace.binding]]
 level = "environment:xyz00002"
@@ -1444,6 +1444,81 @@ value = { name = "c2", type = "webIdentity", webIdentity = { roleArn = "arn:aws:
     )
     .await;
     assert_eq!(admin.status, 401);
+
+    // With two environments, a create names its environment: by Host, or by the token.
+    let connection = |name: &str| {
+        json!([{"schemaId": LEGACY_SCHEMA, "scope": "environment",
+            "value": {"name": name, "type": "webIdentity",
+                      "webIdentity": {"roleArn": "arn:aws:iam::000000000000:role/r3", "policyArns": []}}}])
+    };
+    let post = |bearer: &str, host: Option<&str>, body: Value| {
+        let mut request = Client::new()
+            .post(format!("{}/api/v2/settings/objects", issuer.url()))
+            .bearer_auth(bearer)
+            .body(body.to_string());
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        send(request)
+    };
+    let unnamed = post(token, None, connection("c3")).await;
+    assert_eq!(unnamed.status, 400, "{}", unnamed.body);
+    let why = unnamed.body["error"]["constraintViolations"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        why.starts_with("name the environment (xyz00001, xyz00002)"),
+        "{why}"
+    );
+    let by_host = post(token, Some("xyz00002.live.dynatrace.com"), connection("c3")).await;
+    assert_eq!(by_host.status, 200, "{}", by_host.body);
+    let id = by_host.body[0]["objectId"].as_str().unwrap().to_string();
+    let got = call(
+        &issuer,
+        Method::GET,
+        &format!("/api/v2/settings/objects/{id}"),
+        token,
+        None,
+    )
+    .await;
+    assert_eq!(got.status, 200);
+    let minted = connector_token(&issuer, token, &id).await;
+    assert_eq!(
+        claims(minted.body["token"].as_str().unwrap())["sub"],
+        "dtid:connection/c3"
+    );
+    // A token for one environment sees only that one's objects, and creates only there.
+    let env_token = token_request(
+        &issuer,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "dt0s02.OPS"),
+            ("client_secret", "s3cret"),
+            ("resource", "urn:dtenvironment:xyz00001"),
+        ],
+    )
+    .await;
+    let env_token = env_token.body["access_token"].as_str().unwrap().to_string();
+    let hidden = call(
+        &issuer,
+        Method::GET,
+        &format!("/api/v2/settings/objects/{id}"),
+        &env_token,
+        None,
+    )
+    .await;
+    assert_eq!(hidden.status, 404);
+    assert_eq!(
+        connector_token(&issuer, &env_token, "two").await.status,
+        404
+    );
+    let clash = post(
+        &env_token,
+        Some("xyz00002.apps.dynatrace.com"),
+        connection("c4"),
+    )
+    .await;
+    assert_eq!(clash.status, 400);
 }
 
 #[tokio::test]
