@@ -143,7 +143,9 @@ impl Verdict {
             }
             // Dynatrace's platform error handling: "missingPermissions, which should be set if
             // the API returns a 403 - Forbidden response in case of missing OAuth user
-            // permissions". The explanations are the rig's own addition to `details`.
+            // permissions". The explanations are the rig's own addition to `details`. Guess:
+            // the message ("Access denied: ...", the engine's summary) is the rig's; Dynatrace
+            // publishes none for a policy denial.
             (
                 Verdict::Denied {
                     missing,

@@ -57,7 +57,8 @@ pub fn route(ctx: &Ctx<'_>, req: &Req, rest: &str) -> Response<Body> {
     };
 
     let world = ctx.world();
-    // A token for one environment sees only that environment's objects.
+    // A token for one environment sees only that environment's objects. Guess: as
+    // `urn:dtenvironment:` scopes EdgeConnect's tokens to one environment.
     let object = world.object(object_id).filter(|o| match &caller.resource {
         Resource::Account(_) => true,
         Resource::Environment(e) => &o.environment == e,

@@ -60,6 +60,9 @@ fn authorize(world: &World, caller: &Caller, part: Part, write: bool) -> Verdict
         (Part::Bindings, true) => "iam:bindings:write",
     };
     let has = |scope: &str| caller.scopes.iter().any(|s| s == scope);
+    // Guess: besides the token's scope, the client's group must hold the account permission
+    // of that name (a client acts for its service user, whose groups' permissions bound what
+    // the scopes grant); the documents name only the scope.
     if has(POLICIES_MANAGEMENT) {
         let holds = world
             .client(&caller.client_id)

@@ -159,6 +159,8 @@ pub fn token(world: &World, keys: &KeySet, clock: &Clock, req: &Req) -> Response
         .filter(|c| bool::from(c.client_secret.as_bytes().ct_eq(client_secret.as_bytes())));
     let Some(client) = client else {
         tracing::info!(target: "issuer::dynatrace::oauth", client_id = %client_id, "client authentication failed");
+        // RFC 6749's answer, as the issue asks; real Dynatrace SSO answers 400 "Bad Request"
+        // (terraform-provider-dynatrace #325). Guess at the description.
         let mut response = oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

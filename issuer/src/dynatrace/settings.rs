@@ -127,7 +127,9 @@ fn visible(caller: &Caller, environment: &str) -> bool {
     }
 }
 
-/// The environment a create or list acts in.
+/// The environment a create or list acts in. Guess: Dynatrace addresses an environment by its
+/// host (`<env>.live.dynatrace.com`); one local address serves them all here, so the `Host`
+/// header, then the token's resource, then the only environment name it.
 fn environment_of(world: &World, caller: &Caller, req: &Req) -> Result<String, String> {
     let from_host = req.host.as_deref().and_then(|host| {
         let host = host.split(':').next().unwrap_or(host);
@@ -249,6 +251,7 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Response<Body> {
         Err(r) => return *r,
     };
     let world = ctx.world();
+    // Guess: refused rather than ignored, so that a filter never silently matches everything.
     for unsupported in ["filter", "sort", "externalIds"] {
         if req.param(unsupported).is_some() {
             return query_violation(
@@ -311,6 +314,7 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Response<Body> {
             if let Some(unknown) = schema_ids.iter().find(|s| !schemas::known(s)) {
                 return envelope(
                     StatusCode::NOT_FOUND,
+                    // Guess at the wording of "The specified schema or scope is not found".
                     format!("Schema {unknown} not found"),
                     None,
                 );
@@ -381,6 +385,16 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Response<Body> {
     )
 }
 
+/// 409 for a stale update token. Guess at the wording; the API documents "Failed.
+/// Conflicting resource." and that the token makes a change fail "if there was any change
+/// between the retrieval and the update".
+fn conflict() -> Value {
+    json!({"code": 409, "error": {"code": 409,
+        "message": "The update token does not match: the object was modified since it was read"}})
+}
+
+/// 404 for an unknown object, worded as the API's response description ("No object available
+/// for the given objectId").
 fn not_found(object_id: &str) -> Response<Body> {
     envelope(
         StatusCode::NOT_FOUND,
@@ -496,7 +510,8 @@ fn create(ctx: &Ctx<'_>, req: &Req) -> Response<Body> {
     if let Some(verdict) = authz::missing_scopes(&caller, &[WRITE]) {
         return enforce(ctx, &a, &verdict, 200).unwrap_or_else(no_content);
     }
-    // Every schema the request writes must be writable, or nothing is written (403).
+    // Every schema the request writes must be writable, or nothing is written (403). Guess:
+    // the API documents a 403 for the whole request, not per object.
     let mut needs: Vec<Need> = Vec::new();
     for item in items {
         if let Some(schema) = item
@@ -717,10 +732,7 @@ fn update(ctx: &Ctx<'_>, req: &Req, object_id: &str) -> Response<Body> {
     }
     if let Some(token) = update.get("updateToken").filter(|t| !t.is_null()) {
         if token.as_str() != Some(object.update_token().as_str()) {
-            return answer(
-                StatusCode::CONFLICT,
-                &json!({"code": 409, "error": {"code": 409, "message": "The update token does not match: the object was modified since it was read"}}),
-            );
+            return answer(StatusCode::CONFLICT, &conflict());
         }
     }
     let Some(value) = update.get("value") else {
@@ -788,10 +800,7 @@ fn delete(ctx: &Ctx<'_>, req: &Req, object_id: &str) -> Response<Body> {
     }
     if let Some(token) = req.param("updateToken") {
         if token != object.update_token() {
-            return answer(
-                StatusCode::CONFLICT,
-                &json!({"code": 409, "error": {"code": 409, "message": "The update token does not match: the object was modified since it was read"}}),
-            );
+            return answer(StatusCode::CONFLICT, &conflict());
         }
     }
     world.objects.retain(|o| o.object_id != object_id);
