@@ -88,7 +88,8 @@ struct KeyArgs {
     #[arg(long, env = "ISSUER_URL", default_value = issuer::DEFAULT_ISSUER_URL)]
     issuer_url: String,
     /// An issuers file (TOML) declaring more issuers: name, prefix, issuer_url, profile, keys,
-    /// claims (keys directories relative to the file).
+    /// claims (keys directories relative to the file); a [dynatrace] section replaces the
+    /// built-in Dynatrace world (account, clients, policies, connections).
     #[arg(long, env = "ISSUER_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
