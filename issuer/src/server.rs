@@ -61,6 +61,8 @@ pub struct IssuerConfig {
     /// The directory `keys` were loaded from, if any: where `POST /_issuer/keys` with
     /// `"persist": true` writes a key of the issuer at `/`.
     pub keys_dir: Option<std::path::PathBuf>,
+    /// The Dynatrace world the issuer at `/` stands in for (the built-in default unless set).
+    pub dynatrace: crate::DynatraceSetup,
 }
 
 /// Why an issuer could not start.
@@ -98,7 +100,13 @@ impl IssuerConfig {
             limits: Limits::default().max_body_bytes(MAX_BODY_BYTES),
             issuers: Vec::new(),
             keys_dir: None,
+            dynatrace: crate::DynatraceSetup::builtin(),
         }
+    }
+    /// Starts the Dynatrace side from `setup` instead of the built-in default.
+    pub fn dynatrace(mut self, setup: crate::DynatraceSetup) -> Self {
+        self.dynatrace = setup;
+        self
     }
     /// Also serves `spec` at its prefix.
     pub fn issuer(mut self, spec: IssuerSpec) -> Self {
@@ -218,6 +226,7 @@ struct State {
     /// The issuer at `/` first, then the others.
     issuers: Vec<ServedIssuer>,
     limits: Limits,
+    dynatrace: crate::dynatrace::Dynatrace,
 }
 
 impl State {
@@ -295,6 +304,7 @@ impl Issuer {
         let state = Arc::new(State {
             issuers,
             limits: config.limits,
+            dynatrace: crate::dynatrace::Dynatrace::new(config.dynatrace, &config.clock),
         });
         let served = state.clone();
         let server = http::serve(listener, config.limits, move |request, _peer| {
@@ -341,6 +351,10 @@ impl Issuer {
     /// Mints in-process for the issuer at `/`, exactly as `POST /mint` would.
     pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
         self.state.root().mint(request)
+    }
+    /// The Dynatrace side of the issuer at `/`: its world and its decision log.
+    pub fn dynatrace(&self) -> &crate::dynatrace::Dynatrace {
+        &self.state.dynatrace
     }
     /// Every issuer served, the one at `/` first.
     pub fn issuers(&self) -> &[ServedIssuer] {
@@ -396,6 +410,10 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
         return crate::control::handle(&state.issuers, state.limits, req).await;
     }
     let root = state.root();
+    // The Dynatrace API (OAuth, IAM, Settings, the connector's token request, decisions).
+    if crate::dynatrace::owns(&path) {
+        return crate::dynatrace::handle(&state.dynatrace, root.minter(), &state.limits, req).await;
+    }
     match (req.method(), path.as_str()) {
         (&Method::GET, DISCOVERY_PATH) => crate::control::discovery(root).await,
         (&Method::GET, p) if p == root.jwks_path => crate::control::jwks(root).await,
