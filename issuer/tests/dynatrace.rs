@@ -1742,3 +1742,42 @@ async fn what_clients_create_is_bounded() {
     let log = send(Client::new().get(format!("{}/_issuer/decisions", issuer.url()))).await;
     assert_eq!(log.body["decisions"].as_array().unwrap().len(), 200);
 }
+
+/// Keys rotated at run time (`/_issuer/keys`) sign the Dynatrace access tokens too, and those
+/// tokens verify against the keys as they are now: the connector flow keeps working across a
+/// rotation, and a token signed by a removed key is refused.
+#[tokio::test]
+async fn access_tokens_follow_keys_rotated_at_run_time() {
+    let issuer = start().await;
+    let before = access_token(&issuer, ADMIN, None).await;
+    let root = issuer.get("dynatrace").unwrap();
+    let old_kid = header(&before)["kid"].as_str().unwrap().to_string();
+    root.add_key(
+        issuer::SigningKey::generate("rotated", issuer::KeyAlg::Es256).unwrap(),
+        true,
+    )
+    .unwrap();
+    let after = access_token(&issuer, ADMIN, None).await;
+    assert_eq!(header(&after)["kid"], "rotated");
+    let answer = connector_token(&issuer, &after, LEGACY_CONNECTION_ID).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    // The token minted for AWS is signed by the new key as well.
+    assert_eq!(
+        header(answer.body["token"].as_str().unwrap())["kid"],
+        "rotated"
+    );
+    // The old key still verifies until it is removed; then its tokens are refused.
+    assert_eq!(
+        connector_token(&issuer, &before, LEGACY_CONNECTION_ID)
+            .await
+            .status,
+        200
+    );
+    root.remove_key(&old_kid).unwrap();
+    assert_eq!(
+        connector_token(&issuer, &before, LEGACY_CONNECTION_ID)
+            .await
+            .status,
+        401
+    );
+}
