@@ -3,7 +3,6 @@
 //! cluster) and those a configuration file declares (`issuer serve --config issuers.toml`),
 //! such as a second EKS cluster or a GitHub Enterprise Server.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -234,26 +233,7 @@ pub fn check_unique(issuers: &[(&str, &str)]) -> Result<(), String> {
     Ok(())
 }
 
-/// Why an issuers file was refused: which file, which entry, what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    /// The file.
-    pub file: String,
-    /// E.g. `issuer "eks-staging"`; empty for file-level errors.
-    pub entry: String,
-    /// What is wrong.
-    pub problem: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.entry.is_empty() {
-            write!(f, "{}: {}", self.file, self.problem)
-        } else {
-            write!(f, "{}: {}: {}", self.file, self.entry, self.problem)
-        }
-    }
-}
+pub use rig_core::ConfigError;
 
 /// Reads an issuers file (TOML, `[[issuer]]` entries; keys directories relative to the file).
 /// The built-in issuers' names are taken: a file declares more issuers, it does not change
