@@ -47,6 +47,10 @@ Issuer  http://127.0.0.1:9400  (iss https://token.dynatrace.com)
         http://127.0.0.1:9400/github/  (iss https://token.actions.githubusercontent.com)
         http://127.0.0.1:9400/gitlab/  (iss https://gitlab.com)
         http://127.0.0.1:9400/eks/     (iss https://oidc.eks.us-east-1.amazonaws.com/id/4A1F0E5C9B3D8A7E6C2F1B0D9E8A7C6B)
+        Dynatrace side (docs/dynatrace.md): account 7a3e1c52-9b4d-4f8e-a6c1-2d5b8e0f9a13, environment abc12345,
+        OAuth clients at http://127.0.0.1:9400/sso/oauth2/token (resource=urn:dtaccount:7a3e1c52-9b4d-4f8e-a6c1-2d5b8e0f9a13):
+          dt0s02.RIGADMIN   secret dt0s02.RIGADMIN.rig-admin-secret    (AWS Connector's permissions, IAM policies)
+          dt0s02.RIGVIEWER  secret dt0s02.RIGVIEWER.rig-viewer-secret  (settings read only: no hyperscaler-authentication:aws:authenticate)
 STS+IAM http://127.0.0.1:9401  (built-in default: examples/default.toml)
 
 Paste into another shell:

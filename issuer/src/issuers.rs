@@ -3,7 +3,6 @@
 //! cluster) and those a configuration file declares (`issuer serve --config issuers.toml`),
 //! such as a second EKS cluster or a GitHub Enterprise Server.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -165,8 +164,19 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// The first path segments the issuer at `/` answers itself; no other issuer may take them.
-const RESERVED_SEGMENTS: &[&str] = &[".well-known", "mint", "_issuer", "healthz", "authorize"];
+/// The first path segments the issuer at `/` answers itself (its own endpoints and the
+/// Dynatrace API's); no other issuer may take them.
+const RESERVED_SEGMENTS: &[&str] = &[
+    ".well-known",
+    "mint",
+    "_issuer",
+    "healthz",
+    "authorize",
+    "sso",
+    "iam",
+    "api",
+    "platform",
+];
 
 /// Checks a prefix: `/SEGMENT/...SEGMENT/`, segments of letters, digits, `-`, `_` and `.`, not
 /// one the issuer at `/` answers.
@@ -223,26 +233,7 @@ pub fn check_unique(issuers: &[(&str, &str)]) -> Result<(), String> {
     Ok(())
 }
 
-/// Why an issuers file was refused: which file, which entry, what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    /// The file.
-    pub file: String,
-    /// E.g. `issuer "eks-staging"`; empty for file-level errors.
-    pub entry: String,
-    /// What is wrong.
-    pub problem: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.entry.is_empty() {
-            write!(f, "{}: {}", self.file, self.problem)
-        } else {
-            write!(f, "{}: {}: {}", self.file, self.entry, self.problem)
-        }
-    }
-}
+pub use rig_core::ConfigError;
 
 /// Reads an issuers file (TOML, `[[issuer]]` entries; keys directories relative to the file).
 /// The built-in issuers' names are taken: a file declares more issuers, it does not change
@@ -259,6 +250,21 @@ impl fmt::Display for ConfigError {
 /// [issuer.claims]                      # optional: merged over the profile's claims
 /// ```
 pub fn load_file(path: &Path) -> Result<Vec<IssuerSpec>, ConfigError> {
+    load_setup(path).map(|setup| setup.issuers)
+}
+
+/// What an issuers file sets up: more issuers, and (with a `[dynatrace]` section) the
+/// Dynatrace world of the issuer at `/` (see [`crate::DynatraceSetup`]).
+#[derive(Debug, Clone)]
+pub struct SetupFile {
+    /// The `[[issuer]]` entries.
+    pub issuers: Vec<IssuerSpec>,
+    /// The `[dynatrace]` section, if the file has one.
+    pub dynatrace: Option<crate::DynatraceSetup>,
+}
+
+/// Reads an issuers file whole: its `[[issuer]]` entries and its `[dynatrace]` section.
+pub fn load_setup(path: &Path) -> Result<SetupFile, ConfigError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: file.clone(),
@@ -266,11 +272,16 @@ pub fn load_file(path: &Path) -> Result<Vec<IssuerSpec>, ConfigError> {
         problem: format!("cannot read the file: {e}"),
     })?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    from_toml(&text, &file, &dir)
+    setup_from_toml(&text, &file, &dir)
 }
 
 /// Parses issuers-file text; `file` names it in errors, `dir` anchors relative keys paths.
 pub fn from_toml(text: &str, file: &str, dir: &Path) -> Result<Vec<IssuerSpec>, ConfigError> {
+    setup_from_toml(text, file, dir).map(|setup| setup.issuers)
+}
+
+/// Parses issuers-file text whole, `[dynatrace]` section included.
+pub fn setup_from_toml(text: &str, file: &str, dir: &Path) -> Result<SetupFile, ConfigError> {
     let err = |entry: String, problem: String| ConfigError {
         file: file.to_string(),
         entry,
@@ -315,7 +326,14 @@ pub fn from_toml(text: &str, file: &str, dir: &Path) -> Result<Vec<IssuerSpec>, 
         .collect();
     all.extend(specs.iter().map(|s| (s.name.as_str(), s.prefix.as_str())));
     check_unique(&all).map_err(|p| err(String::new(), p))?;
-    Ok(specs)
+    let dynatrace = match raw.dynatrace {
+        Some(section) => Some(crate::dynatrace::setup::build(section, file)?),
+        None => None,
+    };
+    Ok(SetupFile {
+        issuers: specs,
+        dynatrace,
+    })
 }
 
 /// An identity must be an absolute `https://` URL without query or fragment: AWS registers
@@ -341,6 +359,7 @@ pub fn check_issuer_url(url: &str) -> Result<(), String> {
 struct RawFile {
     #[serde(default, rename = "issuer")]
     issuers: Vec<RawIssuer>,
+    dynatrace: Option<crate::dynatrace::setup::RawDynatrace>,
 }
 
 #[derive(Deserialize)]

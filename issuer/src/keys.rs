@@ -94,6 +94,12 @@ pub enum KeyError {
     /// The key could not be generated.
     #[error("key generation failed: {0}")]
     Generate(String),
+    /// No key has this kid.
+    #[error("no key with kid `{0}`")]
+    UnknownKid(String),
+    /// The signing key cannot leave the key set: another key must sign first.
+    #[error("key `{0}` signs this issuer's tokens: add another key with signer: true before removing it")]
+    RemovingSigner(String),
 }
 
 /// One private key with everything needed to sign with it and to publish it.
@@ -311,6 +317,34 @@ impl KeySet {
     /// Every published key, the signing key included.
     pub fn keys(&self) -> &[SigningKey] {
         &self.keys
+    }
+
+    /// Adds `key` (its kid must be new); `signer` makes it the key that signs.
+    pub fn add(&mut self, key: SigningKey, signer: bool) -> Result<(), KeyError> {
+        if self.keys.iter().any(|k| k.kid == key.kid) {
+            return Err(KeyError::DuplicateKid(key.kid));
+        }
+        self.keys.push(key);
+        if signer {
+            self.signing = self.keys.len() - 1;
+        }
+        Ok(())
+    }
+
+    /// Removes the key `kid` from the set (and so from the JWKS); the signing key stays.
+    pub fn remove(&mut self, kid: &str) -> Result<SigningKey, KeyError> {
+        let index = self
+            .keys
+            .iter()
+            .position(|k| k.kid == kid)
+            .ok_or_else(|| KeyError::UnknownKid(kid.to_string()))?;
+        if index == self.signing {
+            return Err(KeyError::RemovingSigner(kid.to_string()));
+        }
+        if index < self.signing {
+            self.signing -= 1;
+        }
+        Ok(self.keys.remove(index))
     }
 
     /// The JWKS document: `{"keys": [...]}` with every public key.

@@ -11,6 +11,10 @@
 //! independent of the address the process listens on, so production trust policies work
 //! unchanged.
 //!
+//! The issuer at `/` is also the Dynatrace side of a connection ([`dynatrace`]): OAuth client
+//! credentials, IAM policies and bindings, Settings 2.0 connection objects, and the connector's
+//! token request, answered only when the caller's Dynatrace policies allow it.
+//!
 //! ```
 //! use issuer::{Issuer, IssuerConfig, KeyAlg, KeySet, MintRequest, SigningKey};
 //!
@@ -37,12 +41,27 @@
 
 // The modules are private, but for the issuers file: the crate root is the whole public API,
 // so internals can move without breaking the tests and tools that use the issuer.
+mod control;
+pub mod dynatrace;
 pub mod issuers;
 mod keys;
 mod mint;
 mod profile;
 mod server;
 
+pub use control::{
+    ControlError, IdpFault, IdpFaults, FAULTS_PATH, KEYS_PATH, MAX_DELAY_MS, MAX_KEYS,
+};
+pub use dynatrace::decisions::DecisionRecord;
+pub use dynatrace::setup::{
+    ClientInfo, DynatraceSetup, ObjectInfo, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET,
+    DYNATRACE_ACCOUNT, DYNATRACE_ENVIRONMENT, LEGACY_CONNECTION_ID, VIEWER_CLIENT_ID,
+    VIEWER_CLIENT_SECRET,
+};
+pub use dynatrace::{
+    Dynatrace, ACCESS_TOKEN_TTL, CONNECTIONS_PATH, DECISIONS_PATH, LEGACY_SCHEMA, SSO_ISSUER,
+    TOKEN_PATH,
+};
 pub use issuers::{Builtin, IssuerSpec, KeySource, BUILTIN_ISSUERS, ROOT_ISSUER};
 pub use keys::{write_new_key, KeyAlg, KeyError, KeySet, SigningKey};
 pub use mint::{

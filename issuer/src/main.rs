@@ -41,6 +41,37 @@ enum Command {
     Mint(MintArgs),
     /// Generate a new signing key into the key directory.
     Keygen(KeygenArgs),
+    /// Dynatrace IAM policies, offline.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Decide one request against Dynatrace policy statements and say why: exit 0 allowed,
+    /// 1 denied, 2 bad input (statements that do not parse, with line and column).
+    Explain(ExplainArgs),
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The policy statements (a policy's statementQuery); - reads stdin.
+    #[arg(long, value_name = "FILE")]
+    statements: PathBuf,
+    /// The permission asked for, e.g. hyperscaler-authentication:aws:authenticate.
+    #[arg(long, value_name = "P")]
+    permission: String,
+    /// A condition attribute of the request, e.g.
+    /// settings:schemaId=builtin:hyperscaler-authentication.aws.connection (repeatable; a key
+    /// given twice has several values, which MATCH tests).
+    #[arg(long = "condition", value_name = "KEY=VALUE", value_parser = parse_field)]
+    conditions: Vec<(String, String)>,
+    /// A binding parameter for ${bindParam:NAME} (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_field)]
+    params: Vec<(String, String)>,
+    /// Print the explanation as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -57,7 +88,8 @@ struct KeyArgs {
     #[arg(long, env = "ISSUER_URL", default_value = issuer::DEFAULT_ISSUER_URL)]
     issuer_url: String,
     /// An issuers file (TOML) declaring more issuers: name, prefix, issuer_url, profile, keys,
-    /// claims (keys directories relative to the file).
+    /// claims (keys directories relative to the file); a [dynatrace] section replaces the
+    /// built-in Dynatrace world (account, clients, policies, connections).
     #[arg(long, env = "ISSUER_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -169,6 +201,7 @@ async fn main() -> ExitCode {
         eprintln!("issuer: cannot set up logging: {e}");
     }
     let result = match cli.command {
+        Command::Policy(PolicyCommand::Explain(args)) => return policy_explain(args),
         Command::Serve(args) => serve(args).await,
         Command::Mint(args) => mint(args),
         Command::Keygen(args) => keygen(args),
@@ -185,6 +218,7 @@ async fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let keys = load_keys(&args.key_args)?;
     let mut config = IssuerConfig::new(keys)
+        .keys_dir(&args.key_args.keys)
         .listen(args.listen)
         .issuer_url(args.key_args.issuer_url.clone())
         .clock(args.clock_args.clock)
@@ -193,11 +227,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let Some(uri) = args.jwks_uri {
         config = config.jwks_uri(uri);
     }
-    for spec in configured(&args.key_args)? {
+    let setup = configured(&args.key_args)?;
+    for spec in setup.issuers {
         config = config.issuer(spec);
     }
+    if let Some(dynatrace) = setup.dynatrace {
+        config = config.dynatrace(dynatrace);
+    }
     let issuer = Issuer::start(config).await.map_err(|e| e.to_string())?;
-    let signing = issuer.minter().keys().signing_key();
+    let signing = issuer.minter().signing_key();
     let mut banner = format!(
         "issuer listening on {}\nissuer URL (iss): {}\ndiscovery: {}\njwks: {}\nsigning key: {} ({})\n",
         issuer.url(),
@@ -208,7 +246,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         signing.alg()
     );
     for served in &issuer.issuers()[1..] {
-        let key = served.minter().keys().signing_key();
+        let key = served.minter().signing_key();
         banner.push_str(&format!(
             "issuer {} ({}): iss {} at {}, signing key {} ({})\n",
             served.name(),
@@ -228,6 +266,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             );
         }
     }
+    let dynatrace = issuer.dynatrace().snapshot();
+    banner.push_str(&format!(
+        "dynatrace account {} (environments {}): OAuth at {}{}\n",
+        dynatrace.account(),
+        dynatrace.environments().join(", "),
+        issuer.url(),
+        issuer::TOKEN_PATH
+    ));
+    for client in dynatrace.clients() {
+        banner.push_str(&format!(
+            "dynatrace client {} secret {} ({})\n",
+            client.client_id, client.client_secret, client.description
+        ));
+    }
+    for object in dynatrace.settings_objects() {
+        banner.push_str(&format!(
+            "dynatrace connection {:?} ({}) in {}: {}\n",
+            object.name, object.schema_id, object.environment, object.object_id
+        ));
+    }
     // A reader that stops after the first line (the URL) must not kill the server: println!
     // would panic on the closed pipe.
     let mut stdout = std::io::stdout().lock();
@@ -242,11 +300,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The issuers of `--config`, if given.
-fn configured(args: &KeyArgs) -> Result<Vec<IssuerSpec>, String> {
+/// What `--config` sets up, if given.
+fn configured(args: &KeyArgs) -> Result<issuer::issuers::SetupFile, String> {
     match &args.config {
-        Some(path) => issuer::issuers::load_file(path).map_err(|e| e.to_string()),
-        None => Ok(Vec::new()),
+        Some(path) => issuer::issuers::load_setup(path).map_err(|e| e.to_string()),
+        None => Ok(issuer::issuers::SetupFile {
+            issuers: Vec::new(),
+            dynatrace: None,
+        }),
     }
 }
 
@@ -268,7 +329,7 @@ fn minter_for(name: &str, args: &KeyArgs) -> Result<Minter, String> {
         }
         IssuerSpec::builtin(builtin, &args.keys).map_err(|e| e.to_string())?
     } else {
-        let specs = configured(args)?;
+        let specs = configured(args)?.issuers;
         let names: Vec<String> = issuer::BUILTIN_ISSUERS
             .iter()
             .map(|b| b.name.to_string())
@@ -366,6 +427,48 @@ fn write_token_file(path: &Path, token: &[u8]) -> std::io::Result<()> {
     }
     file.write_all(token)?;
     file.flush()
+}
+
+/// `issuer policy explain`: 0 allowed, 1 denied, 2 bad input.
+fn policy_explain(args: ExplainArgs) -> ExitCode {
+    let bad = |message: String| {
+        eprintln!("issuer: {message}");
+        ExitCode::from(2)
+    };
+    let text = if args.statements.as_os_str() == "-" {
+        let mut text = String::new();
+        match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+            Ok(_) => text,
+            Err(e) => return bad(format!("cannot read the statements from stdin: {e}")),
+        }
+    } else {
+        match std::fs::read_to_string(&args.statements) {
+            Ok(text) => text,
+            Err(e) => return bad(format!("cannot read {}: {e}", args.statements.display())),
+        }
+    };
+    let explanation = match issuer::dynatrace::explain::explain(
+        &text,
+        &args.permission,
+        &args.conditions,
+        &args.params,
+    ) {
+        Ok(explanation) => explanation,
+        Err(e) => return bad(format!("{}: {e}", args.statements.display())),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let printed = if args.json {
+        let json = serde_json::to_string_pretty(&explanation).unwrap_or_default();
+        writeln!(stdout, "{json}")
+    } else {
+        write!(stdout, "{explanation}")
+    };
+    let _ = printed.and_then(|()| stdout.flush());
+    if explanation.decision.is_allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn keygen(args: KeygenArgs) -> Result<(), String> {

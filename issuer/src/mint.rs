@@ -3,7 +3,7 @@
 //! deliberate faults for negative tests. Pure apart from the clock (the injected [`Clock`]) and
 //! randomness: no HTTP here.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -188,11 +188,12 @@ pub enum MintError {
 }
 
 /// Mints tokens for one issuer identity from one key set, with one profile's claims, at the
-/// time its [`Clock`] tells.
+/// time its [`Clock`] tells. The key set can change while it mints (keys added and removed at
+/// run time); clones share it.
 #[derive(Debug, Clone)]
 pub struct Minter {
     issuer_url: String,
-    keys: KeySet,
+    keys: Arc<RwLock<KeySet>>,
     clock: Clock,
     profile: Profile,
     default_claims: Map<String, Value>,
@@ -204,7 +205,7 @@ impl Minter {
     pub fn new(issuer_url: impl Into<String>, keys: KeySet) -> Minter {
         Minter {
             issuer_url: issuer_url.into(),
-            keys,
+            keys: Arc::new(RwLock::new(keys)),
             clock: Clock::real(),
             profile: Profile::Dynatrace,
             default_claims: Map::new(),
@@ -235,9 +236,31 @@ impl Minter {
         &self.issuer_url
     }
 
-    /// The keys: the signing key and every published one.
-    pub fn keys(&self) -> &KeySet {
-        &self.keys
+    /// The keys as they are now: the signing key and every published one.
+    pub fn keys(&self) -> KeySet {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The key that signs now.
+    pub fn signing_key(&self) -> SigningKey {
+        self.keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .signing_key()
+            .clone()
+    }
+
+    /// Changes the key set with `change`, for every clone of this minter; nothing changes
+    /// when `change` fails.
+    pub(crate) fn change_keys<T, E>(
+        &self,
+        change: impl FnOnce(&mut KeySet) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        let mut changed = keys.clone();
+        let out = change(&mut changed)?;
+        *keys = changed;
+        Ok(out)
     }
 
     /// The clock `iat`, `nbf` and `exp` are minted from.
@@ -307,7 +330,7 @@ impl Minter {
             _ => {}
         }
 
-        let signing = self.keys.signing_key();
+        let signing = &self.signing_key();
         let payload = serde_json::to_vec(&claims).map_err(|e| MintError::Signing(e.to_string()))?;
         let (token, header) = match request.fault {
             Some(Fault::UnknownKid) => {

@@ -1,6 +1,7 @@
 //! The issuer's HTTP server: several issuers in one process, each at its own path prefix with
-//! its discovery document, JWKS and `POST mint` (the one at `/` also answers `/healthz` and
-//! `/_issuer/clock`), on rig-core's server plumbing (the limits, graceful shutdown and 405s
+//! its discovery document, JWKS and `POST mint` (the one at `/` also answers `/healthz`,
+//! `/_issuer/clock`, and the run-time controls of `/_issuer/faults` and `/_issuer/keys` that
+//! [`crate::control`] serves), on rig-core's server plumbing (the limits, graceful shutdown and 405s
 //! both servers share). Starts on any address (port 0 picks a free one), answers at once, and
 //! stops when the [`Issuer`] is dropped.
 
@@ -17,7 +18,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use crate::issuers::{check_unique, IssuerSpec, KeySource, ROOT_ISSUER};
-use crate::keys::{KeyAlg, KeySet};
+use crate::keys::KeySet;
 use crate::mint::{MintError, MintRequest, MintedToken, Minter};
 use crate::profile::Profile;
 
@@ -57,6 +58,11 @@ pub struct IssuerConfig {
     /// The issuers served next to the Dynatrace one at `/`, each at its own prefix (none by
     /// default; [`IssuerConfig::builtin_issuers`] adds the built-in ones).
     pub issuers: Vec<IssuerSpec>,
+    /// The directory `keys` were loaded from, if any: where `POST /_issuer/keys` with
+    /// `"persist": true` writes a key of the issuer at `/`.
+    pub keys_dir: Option<std::path::PathBuf>,
+    /// The Dynatrace world the issuer at `/` stands in for (the built-in default unless set).
+    pub dynatrace: crate::DynatraceSetup,
 }
 
 /// Why an issuer could not start.
@@ -93,7 +99,14 @@ impl IssuerConfig {
             clock: Clock::real(),
             limits: Limits::default().max_body_bytes(MAX_BODY_BYTES),
             issuers: Vec::new(),
+            keys_dir: None,
+            dynatrace: crate::DynatraceSetup::builtin(),
         }
+    }
+    /// Starts the Dynatrace side from `setup` instead of the built-in default.
+    pub fn dynatrace(mut self, setup: crate::DynatraceSetup) -> Self {
+        self.dynatrace = setup;
+        self
     }
     /// Also serves `spec` at its prefix.
     pub fn issuer(mut self, spec: IssuerSpec) -> Self {
@@ -139,9 +152,16 @@ impl IssuerConfig {
         self.limits = limits;
         self
     }
+    /// Records that the keys of the issuer at `/` came from `dir` (see
+    /// [`IssuerConfig::keys_dir`](IssuerConfig#structfield.keys_dir)).
+    pub fn keys_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.keys_dir = Some(dir.into());
+        self
+    }
 }
 
-/// One issuer as served: its identity, its minter and its documents, built once at start.
+/// One issuer as served: its identity, its minter and its documents (rebuilt when its keys
+/// change), and the faults its endpoints answer with ([`ServedIssuer::faults`]).
 #[derive(Debug)]
 pub struct ServedIssuer {
     name: String,
@@ -151,8 +171,7 @@ pub struct ServedIssuer {
     jwks_path: String,
     key_source: KeySource,
     minter: Minter,
-    discovery: Bytes,
-    jwks: Bytes,
+    pub(crate) live: crate::control::Live,
 }
 
 impl ServedIssuer {
@@ -207,6 +226,7 @@ struct State {
     /// The issuer at `/` first, then the others.
     issuers: Vec<ServedIssuer>,
     limits: Limits,
+    dynatrace: crate::dynatrace::Dynatrace,
 }
 
 impl State {
@@ -263,7 +283,7 @@ impl Issuer {
             "/",
             url.clone(),
             config.jwks_uri,
-            KeySource::Memory,
+            config.keys_dir.map_or(KeySource::Memory, KeySource::Dir),
             Minter::new(root_identity, config.keys).with_clock(config.clock.clone()),
         )?];
         for spec in config.issuers {
@@ -284,6 +304,7 @@ impl Issuer {
         let state = Arc::new(State {
             issuers,
             limits: config.limits,
+            dynatrace: crate::dynatrace::Dynatrace::new(config.dynatrace, &config.clock),
         });
         let served = state.clone();
         let server = http::serve(listener, config.limits, move |request, _peer| {
@@ -331,6 +352,10 @@ impl Issuer {
     pub fn mint(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
         self.state.root().mint(request)
     }
+    /// The Dynatrace side of the issuer at `/`: its world and its decision log.
+    pub fn dynatrace(&self) -> &crate::dynatrace::Dynatrace {
+        &self.state.dynatrace
+    }
     /// Every issuer served, the one at `/` first.
     pub fn issuers(&self) -> &[ServedIssuer] {
         &self.state.issuers
@@ -363,23 +388,11 @@ fn serve_issuer(
         .map_err(|e| StartError::IssuerUrl(minter.issuer_url().to_string(), e.to_string()))?;
     openidconnect::JsonWebKeySetUrl::new(jwks_url.clone())
         .map_err(|e| StartError::JwksUri(jwks_url.clone(), e.to_string()))?;
-    let keys: &KeySet = minter.keys();
-    let mut algs: Vec<&str> = Vec::new();
-    for key in keys.keys() {
-        let alg = match key.alg() {
-            KeyAlg::Rs256 => "RS256",
-            KeyAlg::Es256 => "ES256",
-        };
-        if !algs.contains(&alg) {
-            algs.push(alg);
-        }
-    }
-    let discovery = profile.discovery(minter.issuer_url(), &base, &jwks_url, &algs)?;
+    let documents = crate::control::documents(&minter, &base, &jwks_url)?;
     Ok(ServedIssuer {
         name: name.to_string(),
         prefix: prefix.to_string(),
-        jwks: Bytes::from(keys.jwks().to_string()),
-        discovery: Bytes::from(serde_json::to_vec_pretty(&discovery).unwrap_or_default()),
+        live: crate::control::Live::new(documents),
         base_url: base,
         jwks_url,
         jwks_path,
@@ -393,10 +406,17 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
     if let Some((issuer, rest)) = state.prefixed(&path) {
         return handle_prefixed(&state, issuer, rest, req).await;
     }
+    if crate::control::owns(&path) {
+        return crate::control::handle(&state.issuers, state.limits, req).await;
+    }
     let root = state.root();
+    // The Dynatrace API (OAuth, IAM, Settings, the connector's token request, decisions).
+    if crate::dynatrace::owns(&path) {
+        return crate::dynatrace::handle(&state.dynatrace, root.minter(), &state.limits, req).await;
+    }
     match (req.method(), path.as_str()) {
-        (&Method::GET, DISCOVERY_PATH) => json_bytes(StatusCode::OK, root.discovery.clone()),
-        (&Method::GET, p) if p == root.jwks_path => json_bytes(StatusCode::OK, root.jwks.clone()),
+        (&Method::GET, DISCOVERY_PATH) => crate::control::discovery(root).await,
+        (&Method::GET, p) if p == root.jwks_path => crate::control::jwks(root).await,
         (&Method::POST, MINT_PATH) => mint(&state, root, req).await,
         (&Method::GET, "/healthz") => {
             json_bytes(StatusCode::OK, Bytes::from_static(b"{\"status\":\"ok\"}"))
@@ -423,12 +443,8 @@ async fn handle_prefixed(
     let dynatrace = issuer.profile() == Profile::Dynatrace;
     let get = req.method() == Method::GET;
     match rest {
-        ".well-known/openid-configuration" if get => {
-            json_bytes(StatusCode::OK, issuer.discovery.clone())
-        }
-        r if r == issuer.profile().jwks_path() && get => {
-            json_bytes(StatusCode::OK, issuer.jwks.clone())
-        }
+        ".well-known/openid-configuration" if get => crate::control::discovery(issuer).await,
+        r if r == issuer.profile().jwks_path() && get => crate::control::jwks(issuer).await,
         "mint" if req.method() == Method::POST => mint(state, issuer, req).await,
         "authorize" if dynatrace && get => authorize(&issuer.mint_url()),
         ".well-known/openid-configuration" => not_allowed(&path, &[Method::GET]),
@@ -447,7 +463,7 @@ fn authorize(mint: &str) -> Response<Body> {
     )
 }
 
-fn not_found(path: &str) -> Response<Body> {
+pub(crate) fn not_found(path: &str) -> Response<Body> {
     error(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -455,7 +471,7 @@ fn not_found(path: &str) -> Response<Body> {
     )
 }
 
-fn not_allowed(path: &str, allowed: &[Method]) -> Response<Body> {
+pub(crate) fn not_allowed(path: &str, allowed: &[Method]) -> Response<Body> {
     let message = http::method_not_allowed_message(path, allowed);
     http::method_not_allowed(
         allowed,
@@ -492,7 +508,7 @@ async fn clock(state: &State, req: Request<Incoming>) -> Response<Body> {
     )
 }
 
-fn json_value(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+pub(crate) fn json_value(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     json_bytes(status, Bytes::from(value.to_string()))
 }
 
@@ -573,7 +589,7 @@ fn claim_text(value: Option<&serde_json::Value>) -> String {
     }
 }
 
-fn json_bytes(status: StatusCode, body: Bytes) -> Response<Body> {
+pub(crate) fn json_bytes(status: StatusCode, body: Bytes) -> Response<Body> {
     let mut response = Response::new(http::full(body));
     *response.status_mut() = status;
     response
@@ -585,7 +601,7 @@ fn json_bytes(status: StatusCode, body: Bytes) -> Response<Body> {
     response
 }
 
-fn error(status: StatusCode, code: &str, message: String) -> Response<Body> {
+pub(crate) fn error(status: StatusCode, code: &str, message: String) -> Response<Body> {
     let body = json!({ "error": code, "message": message }).to_string();
     json_bytes(status, Bytes::from(body))
 }

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod clock;
+mod config_error;
 pub mod http;
 pub mod logging;
 
@@ -29,3 +30,4 @@ pub use clock::{
     http_answer as clock_http_answer, rfc3339, Clock, ClockChange, ClockError, ClockMode,
     ClockState,
 };
+pub use config_error::ConfigError;

@@ -69,7 +69,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "health",
         methods: &[Method::GET],
-        handler: health,
+        handler: crate::health::handle,
     },
     Endpoint {
         path: "clock",
@@ -164,10 +164,6 @@ fn warnings<'a>(
             .collect();
         json(StatusCode::OK, &serde_json::json!({ "warnings": warnings }))
     })
-}
-
-fn health<'a>(_: &'a Services, _: Request<Incoming>, _: Limits) -> BoxFuture<'a, Response<Body>> {
-    Box::pin(async { json(StatusCode::OK, &serde_json::json!({ "status": "ok" })) })
 }
 
 /// `GET /_sts-mock/clock` and `PUT` with a [`rig_core::ClockChange`]: rig-core's one HTTP form

@@ -10,7 +10,6 @@
 //! shipped example and the default can never drift.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -75,26 +74,7 @@ pub struct RoleEntry {
     pub managed_policies: Vec<String>,
 }
 
-/// Why a setup file was refused: which file, which entry in it, what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    /// The file.
-    pub file: String,
-    /// E.g. `role "dynatrace-aws-connector" (account 000000000000)`; empty for file-level errors.
-    pub entry: String,
-    /// What is wrong.
-    pub problem: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.entry.is_empty() {
-            write!(f, "{}: {}", self.file, self.problem)
-        } else {
-            write!(f, "{}: {}: {}", self.file, self.entry, self.problem)
-        }
-    }
-}
+pub use rig_core::ConfigError;
 
 const BUILTIN_NAME: &str = "<built-in default: examples/default.toml>";
 const BUILTIN_TOML: &str = include_str!("../../examples/default.toml");

@@ -599,6 +599,26 @@ pub struct PermissionRequest<'a> {
     pub now: OffsetDateTime,
 }
 
+/// A session's principal tags: the role's tags, overridden by session tags with the same key
+/// regardless of case ("Passing session tags in AWS STS": session tags take precedence). The one
+/// merge, for the permission context and for the claims of `GetWebIdentityToken`.
+pub fn principal_tags(
+    role_tags: &[crate::model::Tag],
+    session_tags: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = role_tags
+        .iter()
+        .filter(|t| {
+            !session_tags
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(&t.key))
+        })
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    tags.extend(session_tags.iter().cloned());
+    tags
+}
+
 /// The request context AWS builds for a call made with a role session's credentials (IAM User
 /// Guide, "AWS global condition context keys"): `aws:PrincipalArn` (the role's ARN),
 /// `aws:PrincipalAccount`, `aws:PrincipalType` (`AssumedRole`), `aws:userid`
@@ -615,18 +635,7 @@ pub fn permission_context(request: &PermissionRequest<'_>) -> Context {
     context.insert("aws:PrincipalAccount", session.account_id.clone());
     context.insert("aws:PrincipalType", "AssumedRole");
     context.insert("aws:userid", session.user_id());
-    let mut tags: Vec<(String, String)> = request
-        .role_tags
-        .iter()
-        .filter(|t| {
-            !session
-                .tags
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case(&t.key))
-        })
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect();
-    tags.extend(session.tags.iter().cloned());
+    let tags = principal_tags(request.role_tags, &session.tags);
     for (key, value) in &tags {
         context.insert(format!("aws:PrincipalTag/{key}"), value.clone());
     }

@@ -156,8 +156,13 @@ impl AwsError {
         )
     }
 
-    /// The IdP's discovery document or keys could not be fetched. Guess: the message is the
-    /// service model's description of `IDPCommunicationError`.
+    /// sts-mock refuses to fetch a provider's keys at all: the provider has no `--oidc-endpoint`
+    /// mapping, or its discovery document points outside the provider's own location. (An IdP
+    /// that is down, slow or broken is `InvalidIdentityToken` [`no_verification_key`], as AWS
+    /// answers it.) Guess: the message is the service model's description of
+    /// `IDPCommunicationError`.
+    ///
+    /// [`no_verification_key`]: AwsError::no_verification_key
     pub fn idp_unreachable() -> AwsError {
         AwsError::new(
             ErrorCode::IDPCommunicationError,

@@ -44,6 +44,7 @@ pub mod credentials;
 pub mod decisions;
 pub mod error;
 pub mod explain;
+mod health;
 mod iam;
 pub mod lint;
 pub mod model;

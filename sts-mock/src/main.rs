@@ -162,6 +162,11 @@ struct ServeArgs {
         default_value = "real"
     )]
     clock: Clock,
+    /// How long an identity provider's keys are used before they are fetched again, in
+    /// seconds of the clock (0: fetched for every token). An unknown kid refetches sooner, at
+    /// most once per 10 s.
+    #[arg(long, env = "STS_MOCK_JWKS_CACHE_SECONDS", value_name = "SECONDS", default_value_t = sts_mock::oidc::DEFAULT_JWKS_CACHE_SECS, value_parser = clap::value_parser!(u64).range(0..=sts_mock::oidc::MAX_JWKS_CACHE_SECS))]
+    jwks_cache_seconds: u64,
 }
 
 /// Prints a line on stdout without panicking when stdout is closed (a reader that stopped
@@ -240,7 +245,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut config = StsMockConfig::default()
         .listen(args.listen)
         .model(model)
-        .clock(args.clock);
+        .clock(args.clock)
+        .jwks_cache_seconds(args.jwks_cache_seconds);
     config.default_account = setup.default_account.clone();
     // A new state file starts from the setup, so a restart finds the same world.
     config.state_file = state_file;

@@ -10,10 +10,21 @@
 //! - Discovery is read as STS reads it: `issuer` (which must name the provider exactly) and
 //!   `jwks_uri` are needed; nothing a browser login needs is (GitHub's document has no
 //!   `authorization_endpoint`).
-//! - Keys are cached per provider. Fetches are single-flight (one per provider at a time), and
-//!   a request whose `kid` is cached never waits on the network. An unknown `kid` triggers one
-//!   refetch, at most once per [`REFETCH_INTERVAL`] of real time per provider. The cache's
-//!   lifetime is read on the shared clock, so a test can expire it without sleeping.
+//! - An identity provider gets [`IDP_TIMEOUT`] (5 s, as STS allows) for its discovery document
+//!   and JWKS together; one that is down, slower, or answers something that is not a JWKS
+//!   leaves the token without a verification key, which STS answers `InvalidIdentityToken`
+//!   "Couldn't retrieve verification key from your identity provider" (see [`TokenError`]).
+//! - Keys are cached per provider for the cache lifetime (`--jwks-cache-seconds`, default
+//!   [`DEFAULT_JWKS_CACHE_SECS`]), read on the shared clock so a test can expire it without
+//!   sleeping; while they are fresh, a request whose `kid` is cached never waits on the
+//!   network, so an identity provider that goes down is not noticed until they expire. Once
+//!   they have expired they are fetched again, and keys the provider no longer publishes are
+//!   gone. An unknown `kid` triggers one refetch, at most once per [`REFETCH_INTERVAL`] per
+//!   provider (of real time or of the shared clock, whichever has moved further, so a
+//!   frozen clock never blocks rotation and a test can let the refetch through by advancing
+//!   the clock). Fetches are single-flight, and everyone who waited for a fetch shares its
+//!   outcome, failure included: a slow or dead provider holds each request for one fetch at
+//!   most.
 //! - Only asymmetric algorithms are accepted: `none` and HMAC (the algorithm-confusion attack)
 //!   are refused before any key is looked at.
 
@@ -34,12 +45,27 @@ use rig_core::Clock;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// How long fetched keys are trusted before they are fetched again, in seconds of the shared
-/// clock. Guess: AWS does not document its JWKS cache lifetime.
-pub const KEY_CACHE_TTL_SECS: i64 = 3600;
+/// The cache lifetime of fetched keys when `--jwks-cache-seconds` is not given, in seconds of
+/// the shared clock. Guess: AWS does not document how long STS keeps an identity provider's
+/// keys. It is known to take the JWKS's caching headers into account (AWS, quoted in GitLab
+/// merge request 138405: STS changed its behaviour for providers that do not allow caching
+/// "through setting either Pragma: no-cache, Cache-Control: no-cache, or Cache-Control:
+/// max-age=0"); sts-mock uses one fixed, settable lifetime instead, so a test knows when keys
+/// are fetched again.
+pub const DEFAULT_JWKS_CACHE_SECS: u64 = 3600;
+/// The longest cache lifetime that can be set (a year): far beyond any test, and far from the
+/// arithmetic's range.
+pub const MAX_JWKS_CACHE_SECS: u64 = 365 * 24 * 3600;
 /// An unknown `kid` refetches the keys at most this often per provider.
 pub const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long STS waits for an identity provider: the AWS Knowledge Center article on
+/// `InvalidIdentityToken` ("How can I resolve the AWS STS AssumeRoleWithWebIdentity API call
+/// error InvalidIdentityToken?", repost.aws/knowledge-center/iam-sts-invalididentitytoken)
+/// lists "latency of more than 5 seconds" among the causes of "Couldn't retrieve verification
+/// key from your identity provider", and GitHub users saw exactly that when GitHub's OIDC
+/// endpoints were "not responding within the 5 seconds timeslot that AWS requires"
+/// (actions/runner #1466). Guess: the 5 s cover the discovery document and the JWKS together.
+pub const IDP_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
 /// A token split into its parts, decoded but not yet verified.
@@ -76,15 +102,103 @@ pub enum TokenError {
     /// `none`, HMAC, or an algorithm STS does not support.
     #[error("unsupported signing algorithm {0:?}")]
     Algorithm(String),
-    /// No published key has the token's `kid`.
-    #[error("no key with kid {0:?} in the identity provider's JWKS")]
-    UnknownKey(Option<String>),
+    /// No verification key could be had for the token: the provider's keys (as fetched or
+    /// cached) lack its `kid`, or they could not be retrieved at all. STS answers both the
+    /// same way, `InvalidIdentityToken` "Couldn't retrieve verification key from your identity
+    /// provider": the AWS Knowledge Center names that error for a `.well-known` URL or
+    /// `jwks_uri` that cannot be reached, a firewall in between, more than 5 seconds of
+    /// latency and too many requests (repost.aws/knowledge-center/iam-sts-invalididentitytoken),
+    /// GitHub users met it when GitHub's endpoints were slow (actions/runner #1466,
+    /// aws-actions/configure-aws-credentials #299), GitLab's when its JWKS could not be cached
+    /// (GitLab MR 138405). Guess: a discovery document or JWKS that is not JSON, and one naming
+    /// another issuer, are answered the same way.
+    #[error("{0}")]
+    UnknownKey(MissingKey),
     /// The signature does not verify with the published key.
     #[error("the signature does not verify with the published key {0:?}")]
     BadSignature(Option<String>),
-    /// The provider's discovery document or JWKS could not be fetched or understood.
-    #[error("identity provider unreachable or broken: {0}")]
+    /// sts-mock does not fetch this provider's keys: it has no `--oidc-endpoint`, or its
+    /// discovery document names a `jwks_uri` outside the provider's location. Real STS reaches
+    /// any identity provider on the internet, so this case is the rig's own; Guess: it is
+    /// answered `IDPCommunicationError`, whose description in STS's API reference ("the
+    /// identity provider (IDP) that was asked to verify the incoming identity token could not
+    /// be reached") is what happened, and which tells a misconfigured rig apart from an
+    /// identity provider that misbehaves.
+    #[error("identity provider not fetched: {0}")]
     Idp(String),
+}
+
+/// Why no verification key could be had for a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingKey {
+    /// The token's `kid`, if it names one.
+    pub kid: Option<String>,
+    /// Why there is no key for it.
+    pub cause: MissingCause,
+}
+
+/// Why a token's key is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MissingCause {
+    /// The keys were fetched, and none of them has the token's `kid` (or, without a `kid`,
+    /// there is not exactly one key of the token's type).
+    NotPublished,
+    /// None of the cached keys fits, and they were fetched less than [`REFETCH_INTERVAL`] ago,
+    /// so they were not fetched again.
+    RefetchLimited,
+    /// The discovery document or the JWKS could not be fetched or read: why.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for MissingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let key = match &self.kid {
+            Some(kid) => format!("no key with kid {kid:?}"),
+            None => "no kid in the token, and not exactly one key of its type".to_string(),
+        };
+        match &self.cause {
+            MissingCause::NotPublished => {
+                write!(f, "{key} in the identity provider's JWKS")
+            }
+            MissingCause::RefetchLimited => write!(
+                f,
+                "{key} in the identity provider's JWKS as cached, fetched less than {}s ago (an unknown kid refetches at most once per {}s of real time or of the clock)",
+                REFETCH_INTERVAL.as_secs(),
+                REFETCH_INTERVAL.as_secs()
+            ),
+            MissingCause::Unavailable(why) => {
+                write!(f, "the identity provider's keys could not be retrieved: {why}")
+            }
+        }
+    }
+}
+
+/// How a fetch of a provider's keys failed, before it is put in a token's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FetchError {
+    /// Reached, but down, too slow or not serving a JWKS.
+    Unavailable(String),
+    /// Not fetched at all: no mapping, or a location sts-mock does not follow.
+    NotFetched(String),
+}
+
+impl FetchError {
+    fn for_kid(&self, kid: Option<&str>) -> TokenError {
+        match self {
+            FetchError::Unavailable(why) => TokenError::UnknownKey(MissingKey {
+                kid: kid.map(str::to_string),
+                cause: MissingCause::Unavailable(why.clone()),
+            }),
+            FetchError::NotFetched(why) => TokenError::Idp(why.clone()),
+        }
+    }
+}
+
+fn missing(kid: Option<&str>, cause: MissingCause) -> TokenError {
+    TokenError::UnknownKey(MissingKey {
+        kid: kid.map(str::to_string),
+        cause,
+    })
 }
 
 /// Decodes a compact JWS without verifying it, naming exactly what is wrong with one that is
@@ -128,19 +242,17 @@ pub fn decode(token: &str) -> Result<UnverifiedToken, TokenError> {
     Ok(UnverifiedToken { header, claims })
 }
 
-/// The asymmetric algorithms STS accepts. Guess: AWS documents RS256 and the RSA/ECDSA family
-/// for OIDC federation; HMAC and `none` are never acceptable for a public-key IdP.
+/// The algorithms STS accepts, exactly: the STS API reference of `WebIdentityToken`, "Tokens
+/// must be signed using either RSA keys (RS256, RS384, or RS512) or ECDSA keys (ES256, ES384, or
+/// ES512)". RSA-PSS, HMAC (the algorithm-confusion attack) and `none` are refused.
 fn verifier_for(alg: &str, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, TokenError> {
-    use josekit::jws::{ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512};
+    use josekit::jws::{ES256, ES384, ES512, RS256, RS384, RS512};
     let kid = jwk.key_id().map(str::to_string);
     let bad = |_| TokenError::BadSignature(kid.clone());
     Ok(match alg {
         "RS256" => Box::new(RS256.verifier_from_jwk(jwk).map_err(bad)?),
         "RS384" => Box::new(RS384.verifier_from_jwk(jwk).map_err(bad)?),
         "RS512" => Box::new(RS512.verifier_from_jwk(jwk).map_err(bad)?),
-        "PS256" => Box::new(PS256.verifier_from_jwk(jwk).map_err(bad)?),
-        "PS384" => Box::new(PS384.verifier_from_jwk(jwk).map_err(bad)?),
-        "PS512" => Box::new(PS512.verifier_from_jwk(jwk).map_err(bad)?),
         "ES256" => Box::new(ES256.verifier_from_jwk(jwk).map_err(bad)?),
         "ES384" => Box::new(ES384.verifier_from_jwk(jwk).map_err(bad)?),
         "ES512" => Box::new(ES512.verifier_from_jwk(jwk).map_err(bad)?),
@@ -152,7 +264,7 @@ fn verifier_for(alg: &str, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, TokenError
 pub fn is_supported_alg(alg: &str) -> bool {
     matches!(
         alg,
-        "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512"
+        "RS256" | "RS384" | "RS512" | "ES256" | "ES384" | "ES512"
     )
 }
 
@@ -179,13 +291,16 @@ struct CachedKeys {
     keys: Vec<CachedKey>,
     /// Real time, for the refetch rate limit (it protects the IdP, whatever the test clock).
     fetched_at: Instant,
-    /// Shared-clock time, for the cache lifetime.
+    /// Shared-clock time, for the cache lifetime and the rate limit.
     fetched_at_clock: i64,
 }
 
 #[derive(Debug, Default)]
 struct ProviderEntry {
     keys: RwLock<Option<Arc<CachedKeys>>>,
+    /// How many fetches have ended, and how the last one failed (`None`: it succeeded). Who
+    /// waited for a fetch takes its outcome from here instead of fetching again.
+    attempts: Mutex<(u64, Option<FetchError>)>,
     /// Held while fetching: one fetch per provider at a time.
     fetching: tokio::sync::Mutex<()>,
 }
@@ -194,6 +309,27 @@ impl ProviderEntry {
     fn current(&self) -> Option<Arc<CachedKeys>> {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
+    fn attempts(&self) -> (u64, Option<FetchError>) {
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+    fn record(&self, outcome: Option<FetchError>) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        *attempts = (attempts.0 + 1, outcome);
+    }
+}
+
+/// The keys sts-mock holds for a provider, as [`KeyStore::cached`] reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedKeySet {
+    /// The `kid`s of the cached keys (`""` for a key without one).
+    pub kids: Vec<String>,
+    /// When they were fetched, in seconds since the epoch on the shared clock.
+    pub fetched_at: i64,
+    /// Until when they are used without fetching again (the shared clock's seconds).
+    pub expires_at: i64,
 }
 
 /// Fetches, caches and applies providers' keys. Cheap to clone (a handle).
@@ -209,6 +345,8 @@ struct Inner {
     providers: Mutex<HashMap<String, Arc<ProviderEntry>>>,
     fetches: std::sync::atomic::AtomicU64,
     clock: Clock,
+    /// How long fetched keys are used before they are fetched again (shared-clock seconds).
+    cache_seconds: i64,
 }
 
 #[derive(Deserialize)]
@@ -218,8 +356,19 @@ struct Discovery {
 }
 
 impl KeyStore {
-    /// `endpoints`: issuer URL to the base URL its documents are fetched from instead.
+    /// `endpoints`: issuer URL to the base URL its documents are fetched from instead. Keys
+    /// are cached for [`DEFAULT_JWKS_CACHE_SECS`].
     pub fn new(endpoints: Vec<(String, String)>, clock: Clock) -> KeyStore {
+        KeyStore::with_cache_seconds(endpoints, clock, DEFAULT_JWKS_CACHE_SECS)
+    }
+
+    /// Like [`KeyStore::new`], with keys cached for `cache_seconds` of the shared clock (at
+    /// most [`MAX_JWKS_CACHE_SECS`]; 0 fetches them for every token).
+    pub fn with_cache_seconds(
+        endpoints: Vec<(String, String)>,
+        clock: Clock,
+        cache_seconds: u64,
+    ) -> KeyStore {
         let client = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
         KeyStore {
             inner: Arc::new(Inner {
@@ -236,20 +385,64 @@ impl KeyStore {
                 providers: Mutex::new(HashMap::new()),
                 fetches: Default::default(),
                 clock,
+                cache_seconds: cache_seconds.min(MAX_JWKS_CACHE_SECS) as i64,
             }),
         }
     }
 
-    /// How many discovery+JWKS fetches were made (for tests of the cache).
+    /// How many discovery+JWKS fetches were made for tokens (for tests of the cache; the
+    /// probes of [`KeyStore::probe`] are not counted).
     pub fn fetch_count(&self) -> u64 {
         self.inner
             .fetches
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How long fetched keys are used before they are fetched again, in seconds of the
+    /// shared clock.
+    pub fn cache_seconds(&self) -> u64 {
+        self.inner.cache_seconds as u64
+    }
+
     /// The `--oidc-endpoint` mappings, issuer to base.
     pub fn endpoints(&self) -> &[(String, String)] {
         &self.inner.endpoints
+    }
+
+    /// The keys cached for the provider whose issuer URL is `issuer`, if any were fetched.
+    pub fn cached(&self, issuer: &str) -> Option<CachedKeySet> {
+        let entry = self
+            .inner
+            .providers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(issuer.trim_end_matches('/'))
+            .cloned()?;
+        let keys = entry.current()?;
+        Some(CachedKeySet {
+            kids: keys
+                .keys
+                .iter()
+                .map(|k| k.jwk.key_id().unwrap_or_default().to_string())
+                .collect(),
+            fetched_at: keys.fetched_at_clock,
+            expires_at: keys
+                .fetched_at_clock
+                .saturating_add(self.inner.cache_seconds),
+        })
+    }
+
+    /// Fetches `issuer`'s discovery document and JWKS now, as a token would have them
+    /// fetched (within [`IDP_TIMEOUT`]), without using or changing the cache: the `kid`s of
+    /// the keys it publishes, or why they cannot be had.
+    pub async fn probe(&self, issuer: &str) -> Result<Vec<String>, String> {
+        match self.fetch_keys(issuer.trim_end_matches('/')).await {
+            Ok(keys) => Ok(keys
+                .iter()
+                .map(|k| k.key_id().unwrap_or_default().to_string())
+                .collect()),
+            Err(FetchError::Unavailable(why) | FetchError::NotFetched(why)) => Err(why),
+        }
     }
 
     /// The local base that serves `issuer`'s documents, if mapped.
@@ -323,8 +516,26 @@ impl KeyStore {
         providers.entry(issuer.to_string()).or_default().clone()
     }
 
+    /// Within the cache lifetime, on the shared clock.
     fn fresh(&self, keys: &CachedKeys) -> bool {
-        self.inner.clock.unix() - keys.fetched_at_clock < KEY_CACHE_TTL_SECS
+        self.inner
+            .clock
+            .unix()
+            .saturating_sub(keys.fetched_at_clock)
+            < self.inner.cache_seconds
+    }
+
+    /// Whether an unknown `kid` may fetch the keys again: [`REFETCH_INTERVAL`] has passed on
+    /// either clock.
+    fn refetch_due(&self, keys: &CachedKeys) -> bool {
+        let interval = REFETCH_INTERVAL.as_secs() as i64;
+        keys.fetched_at.elapsed() >= REFETCH_INTERVAL
+            || self
+                .inner
+                .clock
+                .unix()
+                .saturating_sub(keys.fetched_at_clock)
+                >= interval
     }
 
     async fn key(
@@ -334,83 +545,123 @@ impl KeyStore {
         alg: &str,
     ) -> Result<CachedKey, TokenError> {
         let entry = self.entry(issuer);
-        let cached = entry.current();
-        if let Some(cached) = &cached {
-            if self.fresh(cached) {
+        // Read before the cache, so a fetch that ends in between is seen as new below.
+        let (seen, _) = entry.attempts();
+        if let Some(cached) = entry.current() {
+            if self.fresh(&cached) {
                 if let Some(key) = pick(&cached.keys, kid, alg) {
                     return Ok(key);
                 }
             }
         }
         let _fetching = entry.fetching.lock().await;
-        // Someone may have fetched while we waited.
-        let seen = cached.as_ref().map(|c| c.fetched_at);
-        if let Some(now_cached) = entry.current() {
-            let newer = seen != Some(now_cached.fetched_at);
-            let fresh = self.fresh(&now_cached);
-            if newer || fresh {
-                if let Some(key) = pick(&now_cached.keys, kid, alg) {
+        let (ended, failure) = entry.attempts();
+        if ended != seen {
+            // A fetch ended while we waited: its outcome is ours too.
+            if let Some(failure) = failure {
+                return Err(failure.for_kid(kid));
+            }
+            let keys = entry.current();
+            return keys
+                .and_then(|keys| pick(&keys.keys, kid, alg))
+                .ok_or_else(|| missing(kid, MissingCause::NotPublished));
+        }
+        if let Some(cached) = entry.current() {
+            if self.fresh(&cached) {
+                if let Some(key) = pick(&cached.keys, kid, alg) {
                     return Ok(key);
                 }
-                if fresh && now_cached.fetched_at.elapsed() < REFETCH_INTERVAL {
+                if !self.refetch_due(&cached) {
                     // Unknown kid, and the keys are brand new: do not hammer the IdP.
-                    return Err(TokenError::UnknownKey(kid.map(str::to_string)));
+                    return Err(missing(kid, MissingCause::RefetchLimited));
                 }
             }
         }
-        let keys = self.fetch_keys(issuer).await?;
-        let fetched = Arc::new(CachedKeys {
-            keys: keys.into_iter().map(CachedKey::new).collect(),
-            fetched_at: Instant::now(),
-            fetched_at_clock: self.inner.clock.unix(),
-        });
-        *entry.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(fetched.clone());
-        pick(&fetched.keys, kid, alg).ok_or_else(|| TokenError::UnknownKey(kid.map(str::to_string)))
-    }
-
-    /// Discovery (which must name `issuer` exactly), then the JWKS.
-    async fn fetch_keys(&self, issuer: &str) -> Result<Vec<Jwk>, TokenError> {
         self.inner
             .fetches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match self.fetch_keys(issuer).await {
+            Ok(keys) => {
+                let fetched = Arc::new(CachedKeys {
+                    keys: keys.into_iter().map(CachedKey::new).collect(),
+                    fetched_at: Instant::now(),
+                    fetched_at_clock: self.inner.clock.unix(),
+                });
+                *entry.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(fetched.clone());
+                entry.record(None);
+                pick(&fetched.keys, kid, alg)
+                    .ok_or_else(|| missing(kid, MissingCause::NotPublished))
+            }
+            Err(failure) => {
+                // Guess: keys past their lifetime are not used while the provider cannot be
+                // reached; STS's reported failures during IdP outages suggest it does not
+                // keep serving stale keys. They stay cached, unused, until a fetch succeeds.
+                let error = failure.for_kid(kid);
+                entry.record(Some(failure));
+                Err(error)
+            }
+        }
+    }
+
+    /// Discovery (which must name `issuer` exactly), then the JWKS, within [`IDP_TIMEOUT`].
+    async fn fetch_keys(&self, issuer: &str) -> Result<Vec<Jwk>, FetchError> {
         let Some(base) = self.base_of(issuer) else {
-            return Err(TokenError::Idp(format!(
+            return Err(FetchError::NotFetched(format!(
                 "{issuer} has no --oidc-endpoint: sts-mock fetches keys only from a local endpoint mapped with --oidc-endpoint {issuer}=http://127.0.0.1:PORT"
             )));
         };
+        match tokio::time::timeout(IDP_TIMEOUT, self.fetch_from(issuer, base)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(FetchError::Unavailable(format!(
+                "{issuer}'s discovery document and JWKS (from {base}) did not arrive within {} s, the time STS allows an identity provider",
+                IDP_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    async fn fetch_from(&self, issuer: &str, base: &str) -> Result<Vec<Jwk>, FetchError> {
+        let unavailable = FetchError::Unavailable;
         let discovery_url = format!("{base}/.well-known/openid-configuration");
-        let body = self.get(&discovery_url).await.map_err(TokenError::Idp)?;
+        let body = self.get(&discovery_url).await.map_err(unavailable)?;
         let discovery: Discovery = serde_json::from_slice(&body).map_err(|e| {
-            TokenError::Idp(format!(
+            unavailable(format!(
                 "{discovery_url}: not a discovery document with issuer and jwks_uri: {e}"
             ))
         })?;
         if discovery.issuer != issuer {
-            return Err(TokenError::Idp(format!(
+            return Err(unavailable(format!(
                 "{discovery_url} names issuer {:?}, not {issuer:?}",
                 discovery.issuer
             )));
         }
         let jwks_url = self
             .location(issuer, base, &discovery.jwks_uri)
-            .map_err(TokenError::Idp)?;
-        let body = self.get(&jwks_url).await.map_err(TokenError::Idp)?;
+            .map_err(FetchError::NotFetched)?;
+        let body = self.get(&jwks_url).await.map_err(unavailable)?;
         let set: Value = serde_json::from_slice(&body)
-            .map_err(|e| TokenError::Idp(format!("{jwks_url}: not JSON: {e}")))?;
+            .map_err(|e| unavailable(format!("{jwks_url}: not JSON: {e}")))?;
         let keys = set
             .get("keys")
             .and_then(Value::as_array)
-            .ok_or_else(|| TokenError::Idp(format!("{jwks_url}: no \"keys\" array")))?;
+            .ok_or_else(|| unavailable(format!("{jwks_url}: no \"keys\" array")))?;
         // Keys that are not valid JWKs are skipped, as a JWKS client must (RFC 7517 5).
-        Ok(keys
+        let keys: Vec<Jwk> = keys
             .iter()
             .filter_map(|k| match k {
                 Value::Object(map) => Jwk::from_map(map.clone()).ok(),
                 _ => None,
             })
-            .collect())
+            .collect();
+        if keys.is_empty() {
+            // Guess: a JWKS without a usable key is keys that could not be retrieved, as for a
+            // provider that is down: not cached, so it neither replaces the keys held nor
+            // outlives the fault (the next token fetches again).
+            return Err(unavailable(format!("{jwks_url} publishes no usable keys")));
+        }
+        Ok(keys)
     }
 
+    /// One GET; the caller bounds the time it takes.
     async fn get(&self, url: &str) -> Result<Bytes, String> {
         let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL {url}: {e}"))?;
         if uri.scheme_str() != Some("http") {
@@ -423,24 +674,35 @@ impl KeyStore {
             .header("accept", "application/json")
             .body(Empty::new())
             .map_err(|e| e.to_string())?;
-        let response = tokio::time::timeout(FETCH_TIMEOUT, self.inner.client.request(request))
+        let response = self
+            .inner
+            .client
+            .request(request)
             .await
-            .map_err(|_| format!("{url}: timed out"))?
-            .map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| format!("{url}: {}", connect_error(&e)))?;
         let status = response.status();
-        let body = tokio::time::timeout(
-            FETCH_TIMEOUT,
-            Limited::new(response.into_body(), MAX_DOCUMENT_BYTES).collect(),
-        )
-        .await
-        .map_err(|_| format!("{url}: timed out reading the body"))?
-        .map_err(|e| format!("{url}: {e}"))?
-        .to_bytes();
+        let body = Limited::new(response.into_body(), MAX_DOCUMENT_BYTES)
+            .collect()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?
+            .to_bytes();
         if !status.is_success() {
             return Err(format!("{url}: HTTP {status}"));
         }
         Ok(body)
     }
+}
+
+/// A client error with its cause ("connection refused"), which hyper's own message omits.
+fn connect_error(error: &hyper_util::client::legacy::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Checks an `--oidc-endpoint ISSUER=BASE` mapping: the issuer must be an `https://` URL (IAM
@@ -517,6 +779,50 @@ mod tests {
         let array = URL_SAFE_NO_PAD.encode("[1]");
         assert!(reason(&format!("{array}.{p}.{s}")).contains("header is JSON but not an object"));
         assert!(decode(&format!("{h}.{p}.{s}")).is_ok());
+    }
+
+    /// An unknown kid may refetch once 10 s have passed on either clock: real time (a frozen
+    /// clock never blocks rotation) or the shared clock (a test moves it instead of sleeping).
+    #[test]
+    fn a_refetch_is_due_after_ten_seconds_of_either_clock() {
+        let clock: Clock = "2026-11-23T05:00:00Z".parse().unwrap();
+        let store = KeyStore::new(Vec::new(), clock.clone());
+        let keys = |real_age: u64| CachedKeys {
+            keys: Vec::new(),
+            fetched_at: Instant::now() - Duration::from_secs(real_age),
+            fetched_at_clock: clock.unix(),
+        };
+        assert!(!store.refetch_due(&keys(0)));
+        assert!(!store.refetch_due(&keys(9)));
+        assert!(store.refetch_due(&keys(10)), "real time alone");
+        let fresh = keys(0);
+        clock.advance(9).unwrap();
+        assert!(!store.refetch_due(&fresh));
+        clock.advance(1).unwrap();
+        assert!(store.refetch_due(&fresh), "the shared clock alone");
+        // The cache lifetime is the shared clock's only.
+        assert!(store.fresh(&keys(24 * 3600)));
+    }
+
+    #[test]
+    fn missing_keys_say_why() {
+        let text = |kid: Option<&str>, cause| {
+            TokenError::UnknownKey(MissingKey {
+                kid: kid.map(str::to_string),
+                cause,
+            })
+            .to_string()
+        };
+        assert_eq!(
+            text(Some("k"), MissingCause::NotPublished),
+            "no key with kid \"k\" in the identity provider's JWKS"
+        );
+        assert!(text(None, MissingCause::NotPublished).starts_with("no kid in the token"));
+        assert!(text(Some("k"), MissingCause::RefetchLimited).contains("fetched less than 10s ago"));
+        assert_eq!(
+            text(Some("k"), MissingCause::Unavailable("HTTP 503".into())),
+            "the identity provider's keys could not be retrieved: HTTP 503"
+        );
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub struct StsMockConfig {
     pub clock: Clock,
     /// The HTTP limits (body size, timeouts, connections), shared plumbing with the issuer.
     pub limits: Limits,
+    /// `--jwks-cache-seconds`: how long an identity provider's keys are used before they are
+    /// fetched again, in seconds of `clock` (0: fetched for every token).
+    pub jwks_cache_seconds: u64,
 }
 
 impl Default for StsMockConfig {
@@ -67,6 +70,7 @@ impl Default for StsMockConfig {
             state_file: None,
             clock: Clock::real(),
             limits: Limits::default().max_body_bytes(MAX_BODY_BYTES),
+            jwks_cache_seconds: crate::oidc::DEFAULT_JWKS_CACHE_SECS,
         }
     }
 }
@@ -95,6 +99,11 @@ impl StsMockConfig {
     /// Read time from `clock`.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+    /// Use an identity provider's keys for `seconds` of the clock before fetching them again.
+    pub fn jwks_cache_seconds(mut self, seconds: u64) -> Self {
+        self.jwks_cache_seconds = seconds;
         self
     }
 }
@@ -142,7 +151,11 @@ impl StsMock {
         }
         let services = Arc::new(Services {
             model: config.model,
-            keys: KeyStore::new(config.oidc_endpoints, config.clock.clone()),
+            keys: KeyStore::with_cache_seconds(
+                config.oidc_endpoints,
+                config.clock.clone(),
+                config.jwks_cache_seconds,
+            ),
             credentials,
             clock: config.clock,
             decisions: Decisions::default(),
@@ -207,6 +220,9 @@ async fn handle(
     let path = req.uri().path().to_string();
     if let Some(own) = path.strip_prefix("/_sts-mock/") {
         return crate::admin::handle(services, own, req, limits).await;
+    }
+    if path == crate::health::HEALTHZ_PATH {
+        return crate::health::healthz(services, req).await;
     }
     let (parts, body) = req.into_parts();
     let mut params = Params::parse(parts.uri.query().unwrap_or("").as_bytes());

@@ -413,16 +413,24 @@ async fn concurrent_requests_share_one_fetch() {
     assert_eq!(sts.key_store().fetch_count(), 1);
 }
 
+/// An identity provider that cannot be reached leaves the token without a verification key:
+/// STS's `InvalidIdentityToken` (AWS Knowledge Center, iam-sts-invalididentitytoken), not
+/// `IDPCommunicationError`.
 #[tokio::test]
-async fn unreachable_idp_is_idp_communication_error() {
+async fn unreachable_idp_leaves_no_verification_key() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let idp = Idp::start().await;
     let sts = seed_sts_fetching_from(&dead).await;
-    assume(&sts, &idp.token("my-connection"))
-        .await
-        .assert_error(400, "IDPCommunicationError", "could not be reached");
+    let answer = assume(&sts, &idp.token("my-connection")).await;
+    answer.assert_error(
+        400,
+        "InvalidIdentityToken",
+        "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+    );
+    let reason = answer.headers[sts_mock::REASON_HEADER].to_str().unwrap();
+    assert!(reason.contains("could not be retrieved"), "{reason}");
 }
 
 #[tokio::test]
@@ -653,4 +661,39 @@ async fn malformed_tokens_are_explained_in_the_decision_log() {
         let last = sts.decisions().recent().pop().unwrap();
         assert!(last.reason.contains(reason), "{}", last.reason);
     }
+}
+
+/// STS takes RS256/384/512 and ES256/384/512 only (STS API reference, `WebIdentityToken`): a
+/// token signed with RSA-PSS by the published RSA key is refused for its algorithm, while the
+/// same claims signed RS256 are accepted.
+#[tokio::test]
+async fn rsa_pss_tokens_are_refused_for_their_algorithm() {
+    use josekit::jws::{JwsHeader, PS256};
+    let key = josekit::jws::RS256.generate_key_pair(2048).unwrap();
+    // Published without `alg`, so nothing but sts-mock's own algorithm rule can refuse PS256.
+    let idp = Idp::start_publishing(key, "no-alg", false).await;
+    let sts = seed_sts(&idp).await;
+    let claims = idp.claims("my-connection");
+    // The same RSA key as a JWK without `alg` (josekit stamps RS256 on the pair it generated).
+    let mut private = idp.key.to_jwk_private_key().as_ref().clone();
+    private.remove("alg");
+    let signer = PS256
+        .signer_from_jwk(&josekit::jwk::Jwk::from_map(private).unwrap())
+        .unwrap();
+    let mut header = JwsHeader::new();
+    header.set_key_id("no-alg");
+    let pss =
+        josekit::jws::serialize_compact(&serde_json::to_vec(&claims).unwrap(), &header, &signer)
+            .unwrap();
+    let refused = assume(&sts, &pss).await;
+    refused.assert_error(400, "InvalidIdentityToken", "could not be validated");
+    // Refused for its algorithm, before any key is used.
+    let reason = refused.headers[sts_mock::REASON_HEADER].to_str().unwrap();
+    assert!(
+        reason.contains(r#"unsupported signing algorithm \"PS256\""#)
+            || reason.contains(r#"unsupported signing algorithm "PS256""#),
+        "{reason}"
+    );
+    let answer = assume(&sts, &idp.sign(&claims)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
 }

@@ -132,3 +132,8 @@ impl Rig {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust example of docs/testing-time-and-failure.md, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/testing-time-and-failure.md")]
+pub struct TimeAndFailureDoctests;

@@ -32,6 +32,16 @@ pub const DEFAULT_CONNECTION_ID: &str = "vu9U3hXa3q0AAAABADJidWlsdGluOmh5cGVyc2N
 
 pub(super) const DEFAULT_TTL_SECS: i64 = TTL;
 
+/// `sub` of a legacy connection's token: `dtid:connection/<connection name>`.
+pub(crate) fn legacy_subject(connection: &str) -> String {
+    format!("dtid:connection/{connection}")
+}
+
+/// `sub` of a current connection's token: `dt:connection-id/<settings object ID>`.
+pub(crate) fn current_subject(object_id: &str) -> String {
+    format!("dt:connection-id/{object_id}")
+}
+
 pub(super) const FIELDS: &[Field] = &[
     field("tenant", FieldKind::Name),
     field("connection", FieldKind::Name),
@@ -48,7 +58,7 @@ pub(super) fn claims(fields: &Fields) -> Result<Map<String, Value>, MintError> {
             ))
         }
         (None, Some(id)) => {
-            put(&mut claims, "sub", format!("dt:connection-id/{id}"));
+            put(&mut claims, "sub", current_subject(id));
             // Guess: TENANT_URL is the environment URL with its scheme, as the Terraform
             // provider's examples build it from `dynatrace_environment_url`
             // (`${trimsuffix(var.dynatrace_environment_url, "/")}/app-id/...`).
@@ -60,7 +70,7 @@ pub(super) fn claims(fields: &Fields) -> Result<Map<String, Value>, MintError> {
         }
         (connection, None) => {
             let connection = connection.unwrap_or(DEFAULT_CONNECTION);
-            put(&mut claims, "sub", format!("dtid:connection/{connection}"));
+            put(&mut claims, "sub", legacy_subject(connection));
             put(
                 &mut claims,
                 "aud",

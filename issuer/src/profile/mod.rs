@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::mint::{MintError, MintRequest};
 
+pub(crate) use dynatrace::legacy_subject;
 pub use dynatrace::{DEFAULT_CONNECTION_ID, DYNATRACE_SETTINGS_SCHEMA};
 pub use eks::{EKS_CLUSTER_ID, EKS_ISSUER_URL};
 pub use github::GITHUB_ISSUER_URL;

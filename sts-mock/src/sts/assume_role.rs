@@ -15,7 +15,6 @@ use crate::error::{AwsError, Denial, ErrorCode};
 use crate::permissions::{self, Permission};
 use crate::policy::{limits, Policy, PolicyKind, Principal, PrincipalKind};
 use crate::query::Xml;
-use crate::time_format::iso8601;
 
 /// The action, as policies name it.
 pub const IAM_ACTION: &str = "sts:AssumeRole";
@@ -239,16 +238,8 @@ pub fn handle(call: &Call<'_>) -> Reply {
         issued_at: Some(now),
     });
     let mut xml = Xml::new();
-    xml.open("Credentials")
-        .leaf("AccessKeyId", &issued.access_key_id)
-        .leaf("SecretAccessKey", &issued.secret_access_key)
-        .leaf("SessionToken", &issued.session_token)
-        .leaf("Expiration", &iso8601(issued.expiration))
-        .close("Credentials")
-        .open("AssumedRoleUser")
-        .leaf("AssumedRoleId", &format!("{}:{session_name}", role.role_id))
-        .leaf("Arn", &assumed_role_arn)
-        .close("AssumedRoleUser");
+    super::write_credentials(&mut xml, &issued);
+    super::write_assumed_role_user(&mut xml, &role.role_id, session_name, &assumed_role_arn);
     if session_policy.is_some() || !policy_arns.is_empty() || tag_size > 0 {
         xml.leaf("PackedPolicySize", &packed.to_string());
     }

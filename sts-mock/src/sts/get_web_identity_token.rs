@@ -64,22 +64,10 @@ pub fn handle(call: &Call<'_>) -> Reply {
                 .model
                 .role(&session.account_id, &session.role_name)
                 .filter(|r| r.role_id == session.role_id);
-            let mut tags: Vec<(String, String)> = role
-                .as_ref()
-                .map(|r| {
-                    r.tags
-                        .iter()
-                        .filter(|t| {
-                            !session
-                                .tags
-                                .iter()
-                                .any(|(k, _)| k.eq_ignore_ascii_case(&t.key))
-                        })
-                        .map(|t| (t.key.clone(), t.value.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            tags.extend(session.tags.iter().cloned());
+            let tags = crate::context::principal_tags(
+                role.as_ref().map(|r| r.tags.as_slice()).unwrap_or_default(),
+                &session.tags,
+            );
             let subject = role
                 .map(|r| r.arn())
                 .unwrap_or_else(|| session.role_arn_without_path());
