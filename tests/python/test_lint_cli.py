@@ -38,7 +38,7 @@ def test_the_example_without_its_sub_condition_is_one_finding_in_every_format(tm
     assert first.startswith(f"{path}:10:7: error[tenant-claim-missing] ")
     assert "token.dynatrace.com:sub" in first
     assert "  at $.Statement[0].Condition" in out
-    assert 'write instead: "StringEquals": {"token.dynatrace.com:sub": "dtid:connection/CONNECTION"}' in out
+    assert 'write instead: "StringEquals": {"token.dynatrace.com:sub": "dt:connection-id/ID"}' in out
     assert out.rstrip().endswith("1 finding (1 error)")
 
     code, out, _ = lint("--trust-policy", path, "--format", "json")

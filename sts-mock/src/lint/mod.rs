@@ -556,7 +556,7 @@ impl StatementLint<'_, '_> {
                     "dynatrace-sub-any-connection",
                     path.clone(),
                     format!("{} matches every connection of the tenant", quote(value)),
-                    "\"StringEquals\": {\"token.dynatrace.com:sub\": \"dtid:connection/CONNECTION\"} (or \"dt:connection-id/ID\" for a current connection)".into(),
+                    "\"StringEquals\": {\"token.dynatrace.com:sub\": \"dt:connection-id/ID\"} (\"dtid:connection/NAME\" for a legacy connection, deprecated since 2026-03-31)".into(),
                 );
             }
         }
@@ -914,7 +914,7 @@ fn tenancy_advice(prefix: &str, keys: &[String]) -> (String, String) {
         ),
         (Some("Dynatrace"), "sub") => (
             format!("without a condition on {key}, every AWS connection of the tenant may assume this role, not just the one it is for"),
-            format!("\"StringEquals\": {{\"{key}\": \"dtid:connection/CONNECTION\"}} (\"dt:connection-id/ID\" for a current connection)"),
+            format!("\"StringEquals\": {{\"{key}\": \"dt:connection-id/ID\"}} (\"dtid:connection/NAME\" for a legacy connection, deprecated since 2026-03-31)"),
         ),
         (Some("GitHub Actions"), _) => (
             format!("{prefix} serves every GitHub repository: without {}, a workflow of any repository, anyone's, may assume this role", keys.join(" or ")),
