@@ -135,18 +135,7 @@ fn decisions<'a>(
     _: Request<Incoming>,
     _: Limits,
 ) -> BoxFuture<'a, Response<Body>> {
-    Box::pin(async move {
-        let decisions: Vec<serde_json::Value> = services
-            .decisions
-            .recent_logged()
-            .iter()
-            .map(|logged| serde_json::to_value(&**logged).unwrap_or_default())
-            .collect();
-        json(
-            StatusCode::OK,
-            &serde_json::json!({ "decisions": decisions }),
-        )
-    })
+    Box::pin(async move { json_list("decisions", &services.decisions.recent_logged()) })
 }
 
 /// `GET /_sts-mock/warnings`: the lint's recent findings on trust policies saved through IAM.
@@ -155,15 +144,16 @@ fn warnings<'a>(
     _: Request<Incoming>,
     _: Limits,
 ) -> BoxFuture<'a, Response<Body>> {
-    Box::pin(async move {
-        let warnings: Vec<serde_json::Value> = services
-            .decisions
-            .warnings()
-            .iter()
-            .map(|warning| serde_json::to_value(&**warning).unwrap_or_default())
-            .collect();
-        json(StatusCode::OK, &serde_json::json!({ "warnings": warnings }))
-    })
+    Box::pin(async move { json_list("warnings", &services.decisions.warnings()) })
+}
+
+/// `{"NAME": [...]}`: a list of the log's records as the admin endpoints answer it.
+fn json_list<T: serde::Serialize>(name: &str, items: &[std::sync::Arc<T>]) -> Response<Body> {
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|item| serde_json::to_value(&**item).unwrap_or_default())
+        .collect();
+    json(StatusCode::OK, &serde_json::json!({ name: items }))
 }
 
 /// `GET /_sts-mock/clock` and `PUT` with a [`rig_core::ClockChange`]: rig-core's one HTTP form

@@ -699,6 +699,21 @@ impl StatementLint<'_, '_> {
         })
     }
 
+    /// `key-misspelt` for a global or service key that is a near miss of `fixed`, a key STS
+    /// sets.
+    fn not_a_key(&mut self, path: JsonPath, key: &str, fixed: &str) {
+        self.push(
+            "key-misspelt",
+            path,
+            format!(
+                "{} is not a key STS puts in a web-identity request; did you mean {}?",
+                quote(key),
+                quote(fixed)
+            ),
+            quote(fixed),
+        );
+    }
+
     /// `key-misspelt`, `key-other-provider`, `key-not-in-context`, `key-never-sent`, for a
     /// web-identity statement.
     fn key(&mut self, index: usize) {
@@ -744,31 +759,13 @@ impl StatementLint<'_, '_> {
                 let families = known.iter().filter_map(|k| k.strip_suffix('/'));
                 if let Some(near) = nearest(stem, families) {
                     let fixed = format!("{}{name}", display_key(&format!("{near}/")));
-                    self.push(
-                        "key-misspelt",
-                        path,
-                        format!(
-                            "{} is not a key STS puts in a web-identity request; did you mean {}?",
-                            quote(key),
-                            quote(&fixed)
-                        ),
-                        quote(&fixed),
-                    );
+                    self.not_a_key(path, key, &fixed);
                 }
                 return;
             }
             if let Some(near) = nearest(&key.to_ascii_lowercase(), known.iter().map(String::as_str))
             {
-                self.push(
-                    "key-misspelt",
-                    path,
-                    format!(
-                        "{} is not a key STS puts in a web-identity request; did you mean {}?",
-                        quote(key),
-                        quote(&display_key(&near))
-                    ),
-                    quote(&display_key(&near)),
-                );
+                self.not_a_key(path, key, &display_key(&near));
             }
             return;
         }
