@@ -335,7 +335,12 @@ def canonical_query(query):
     return "&".join(f"{quote(k)}={quote(v)}" for k, v in sorted(query))
 
 
-def presign(method, path, query, host, key, secret, service, region="us-east-1", expires=60, extra_headers=()):
+# What STS and IAM sign a presigned URL's payload as: the (empty) body's hash, never
+# UNSIGNED-PAYLOAD (that is S3's).
+EMPTY_HASH = hashlib.sha256(b"").hexdigest()
+
+
+def presign(method, path, query, host, key, secret, service, region="us-east-1", expires=60, extra_headers=(), token=None):
     """A presigned URL's target (path and query), as EKS tokens and `aws ... presign` make."""
     stamp = datetime.datetime.strptime(SEED_INSTANT, "%Y-%m-%dT%H:%M:%SZ")
     amz, day = stamp.strftime("%Y%m%dT%H%M%SZ"), stamp.strftime("%Y%m%d")
@@ -348,9 +353,9 @@ def presign(method, path, query, host, key, secret, service, region="us-east-1",
         ("X-Amz-Date", amz),
         ("X-Amz-Expires", str(expires)),
         ("X-Amz-SignedHeaders", ";".join(names)),
-    ]
+    ] + ([("X-Amz-Security-Token", token)] if token else [])
     canonical_headers = "".join(f"{n}:{headers[n]}\n" for n in names)
-    canonical = "\n".join([method, path, canonical_query(query), canonical_headers, ";".join(names), "UNSIGNED-PAYLOAD"])
+    canonical = "\n".join([method, path, canonical_query(query), canonical_headers, ";".join(names), EMPTY_HASH])
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     k = ("AWS4" + secret).encode()
     for part in (day, region, service, "aws4_request"):
@@ -396,6 +401,7 @@ IAM_CALLS = [
     {"Action": "UpdateAssumeRolePolicy", "Version": "2010-05-08", "RoleName": "gitlab-deploy",
      "PolicyDocument": (REPO / "examples/policies/gitlab-deploy-trust.json").read_text()},
     {"Action": "DeleteRole", "Version": "2010-05-08", "RoleName": "nobody"},
+    {"Action": "EnableOutboundWebIdentityFederation", "Version": "2010-05-08"},
 ]
 STS_CALLS = [
     {"Action": "GetCallerIdentity", "Version": "2011-06-15"},
@@ -403,7 +409,6 @@ STS_CALLS = [
      "RoleSessionName": "fuzz", "DurationSeconds": "900"},
     {"Action": "GetWebIdentityToken", "Version": "2011-06-15", "Audience.member.1": "https://api.example.com",
      "SigningAlgorithm": "RS256", "DurationSeconds": "300"},
-    {"Action": "DecodeAuthorizationMessage", "Version": "2011-06-15", "EncodedMessage": "abc"},
 ]
 
 
@@ -465,7 +470,8 @@ def sts_seeds(corpus, sts_url, good):
     for extra in ((), (("x-k8s-aws-id", "my-cluster"),)):
         target = presign("GET", "/", query, "sts.amazonaws.com", SEED_ACCESS_KEY, SEED_SECRET_KEY, "sts", extra_headers=extra)
         corpus.add("sigv4", http_seed("GET", target, [("host", "sts.amazonaws.com"), *extra]), "presigned")
-        session_target = presign("GET", "/", query, host, credentials["AccessKeyId"], credentials["SecretAccessKey"], "sts", extra_headers=extra)
+        session_target = presign("GET", "/", query, host, credentials["AccessKeyId"], credentials["SecretAccessKey"], "sts",
+                                 extra_headers=extra, token=credentials["SessionToken"])
         corpus.add("sts_http", http_seed("GET", session_target, [("host", host), *extra]), "session-presigned")
 
 
@@ -481,9 +487,14 @@ SCHEMAS = "builtin:hyperscaler-authentication.aws.connection,builtin:hyperscaler
 def issuer_seeds(corpus, issuer_url):
     # Discovery, JWKS and mint of every issuer, as README.md's and docs/issuers/'s curls.
     for prefix in ["", "/github", "/gitlab", "/eks"]:
-        for path in ["/.well-known/openid-configuration", "/.well-known/jwks.json"]:
-            corpus.add("issuer_http", http_seed("GET", prefix + path), f"get{prefix}{path}")
-        status, jwks = call("GET", issuer_url + prefix + "/.well-known/jwks.json")
+        discovery = prefix + "/.well-known/openid-configuration"
+        corpus.add("issuer_http", http_seed("GET", discovery), f"get{discovery}")
+        _, document = call("GET", issuer_url + discovery)
+        jwks_path = urllib.parse.urlparse(json.loads(document)["jwks_uri"]).path
+        corpus.add("issuer_http", http_seed("GET", jwks_path), f"get{jwks_path}")
+        status, jwks = call("GET", issuer_url + jwks_path)
+        if status != 200:
+            sys.exit(f"{jwks_path}: {status}")
         corpus.add("jwks", jwks, f"jwks{prefix or '-dynatrace'}")
     for prefix, fields in [("", TRUSTED["dynatrace"]), ("/github", TRUSTED["github"]), ("/gitlab", TRUSTED["gitlab"]), ("/eks", TRUSTED["eks"])]:
         body = json.dumps(dict(f.split("=", 1) for f in fields))
@@ -498,7 +509,7 @@ def issuer_seeds(corpus, issuer_url):
     for method, target, body in [
         ("GET", "/_issuer/clock", ""),
         ("PUT", "/_issuer/clock", '{"advance_seconds": 900}'),
-        ("PUT", "/_issuer/clock", '{"freeze_at": "2026-11-23T06:00:00Z"}'),
+        ("PUT", "/_issuer/clock", '{"now": "2026-11-23T06:00:00Z"}'),
         ("GET", "/_issuer/faults", ""),
         ("PUT", "/_issuer/faults", '{"jwks": "down"}'),
         ("PUT", "/_issuer/faults", '{"issuer": "github", "discovery": "slow", "delay_ms": 6000}'),
@@ -527,6 +538,9 @@ def issuer_seeds(corpus, issuer_url):
     legacy = "vu9U3hXa3q0AAAABADFidWlsdGluOmh5cGVyc2NhbGVyLWF1dGhlbnRpY2F0aW9uLmF3cy5jb25uZWN0aW9uAAZ0ZW5hbnQABnRlbmFudAAkMmI3ZTljNDEtNmEzZC00ZjU4LTllMTItN2M0YTBkNWI4ZjYzvu9U3hXa3q0"
     current = "vu9U3hXa3q0AAAABADJidWlsdGluOmh5cGVyc2NhbGVyLWF1dGhlbnRpY2F0aW9uLmNvbm5lY3Rpb25zLmF3cwAGdGVuYW50AAZ0ZW5hbnQAJDVmM2M4YTIxLTdkNGUtM2I5Zi1hNmMyLTFlOGQwYjQ3ZjkzNb7vVN4V2t6t"
     json_type = ("content-type", "application/json")
+    # A policy the built-in world has (its uuid is fixed), to bind and to delete.
+    _, listed = call("GET", f"{issuer_url}/iam/v1/repo/account/{ACCOUNT}/policies", headers={"authorization": f"Bearer {admin}"})
+    policy = json.loads(listed)["policies"][0]["uuid"]
     for who, token in (("admin", admin), ("viewer", viewer)):
         bearer = ("authorization", f"Bearer {token}")
         for method, target, body in [
@@ -539,13 +553,15 @@ def issuer_seeds(corpus, issuer_url):
             ("POST", f"/iam/v1/repo/account/{ACCOUNT}/policies",
              json.dumps({"name": "Legacy connections", "description": "", "tags": [],
                          "statementQuery": 'ALLOW hyperscaler-authentication:aws:authenticate; ALLOW settings:objects:read WHERE settings:schemaId = "builtin:hyperscaler-authentication.aws.connection";'})),
-            ("POST", f"/iam/v1/repo/account/{ACCOUNT}/bindings/00000000-0000-4000-8000-000000000000", json.dumps({"groups": [VIEWER_GROUP]})),
+            ("POST", f"/iam/v1/repo/account/{ACCOUNT}/bindings/{policy}", json.dumps({"groups": [VIEWER_GROUP]})),
             ("GET", f"/iam/v1/repo/environment/abc12345/bindings", ""),
             ("POST", "/iam/v1/repo/environment/abc12345/policies",
              json.dumps({"name": "No AWS", "description": "", "statementQuery": "DENY hyperscaler-authentication:aws:authenticate;"})),
-            ("POST", f"/iam/v1/repo/environment/abc12345/bindings/00000000-0000-4000-8000-000000000000", json.dumps({"groups": [ADMIN_GROUP]})),
+            ("POST", f"/iam/v1/repo/environment/abc12345/bindings/{policy}", json.dumps({"groups": [ADMIN_GROUP]})),
+            # A policy that is not there: deleting a built-in one would take the admin's
+            # permissions away from every later input of the run.
             ("DELETE", "/iam/v1/repo/environment/abc12345/policies/00000000-0000-4000-8000-000000000000?force=true", ""),
-            ("POST", f"/iam/v1/repo/account/{ACCOUNT}/policies/validation",
+            ("POST", f"/iam/v1/repo/account/{ACCOUNT}/policies",
              json.dumps({"name": "bad", "description": "", "statementQuery": 'ALLOW settings:objects:read WHERE settings:schemaId LIKE "x";'})),
             ("POST", "/api/v2/settings/objects",
              json.dumps([{"schemaId": "builtin:hyperscaler-authentication.connections.aws", "scope": "environment",
@@ -560,6 +576,41 @@ def issuer_seeds(corpus, issuer_url):
             headers = [bearer, json_type] if body else [bearer]
             corpus.add("issuer_http", http_seed(method, target, headers, body), f"dt-{who}-{method}")
     corpus.add("issuer_http", http_seed("DELETE", "/iam/v1/repo/environment/abc12345/bindings", [("authorization", f"Bearer {admin}")]), "dt-admin-DELETE")
+
+
+def replay(corpus, target, url, clock):
+    """Sends every seed of an HTTP target to the live server as the harness would (it adds
+    Content-Length and Connection: close) and prints the statuses: a check that the seeds get
+    where they are meant to (2xx for most), and that none of them is a 500 already. The
+    server's clock is reset before each, as the fuzz target resets it."""
+    import socket
+    from collections import Counter
+
+    host, port = urllib.parse.urlparse(url).netloc.split(":")
+    statuses = Counter()
+    for label, data in corpus.seeds[target].values():
+        # As the fuzz target does: the clock back at the seed instant before every input.
+        call("PUT", url + clock, json.dumps({"now": SEED_INSTANT}).encode(), {"content-type": "application/json"})
+        head, _, body = data.partition(b"\n\n")
+        lines = head.decode().split("\n")
+        wire = f"{lines[0]} HTTP/1.1\r\n"
+        if not any(line.lower().startswith("host:") for line in lines[1:]):
+            wire += f"host: {host}:{port}\r\n"
+        wire += "".join(line + "\r\n" for line in lines[1:] if line)
+        wire += f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        with socket.create_connection((host, int(port)), timeout=30) as conn:
+            conn.sendall(wire.encode() + body)
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+        status = int(answer.split(b" ", 2)[1])
+        statuses[status] += 1
+        if os.environ.get("SEEDS_VERBOSE"):  # SEEDS_VERBOSE=1: every seed's status and answer
+            said = answer.partition(b"\r\n\r\n")[2][:250]
+            print(f"  {status} {label}: {lines[0][:90]}: {said!r}", file=sys.stderr)
+        if status >= 500 and status not in (501, 503):
+            sys.exit(f"{target} seed {label} got a {status}: {answer[:500]!r}")
+    print(f"{target} seeds replayed: {dict(sorted(statuses.items()))}", file=sys.stderr)
 
 
 # --- dictionaries -------------------------------------------------------------------------
@@ -626,9 +677,11 @@ def main():
         sts = Server(args)
         try:
             sts_seeds(corpus, sts.url, good)
+            replay(corpus, "sts_http", sts.url, "/_sts-mock/clock")
         finally:
             sts.stop()
         issuer_seeds(corpus, issuer.url)
+        replay(corpus, "issuer_http", issuer.url, "/_issuer/clock")
     finally:
         issuer.stop()
     corpus.write()
