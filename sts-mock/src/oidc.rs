@@ -804,6 +804,53 @@ fn pick(keys: &[CachedKey], kid: Option<&str>, alg: &str) -> Option<CachedKey> {
 mod tests {
     use super::*;
 
+    /// A JWKS at hand verifies as fetched keys do: its own tokens pass, a changed claim, an
+    /// unknown kid and an algorithm STS refuses do not; a document without usable keys is
+    /// refused with the words sts-mock's messages use after the JWKS's URL.
+    #[test]
+    fn a_jwks_at_hand_verifies_as_fetched_keys_do() {
+        use josekit::jws::{JwsHeader, ES256};
+        let pair = ES256.generate_key_pair().unwrap();
+        let mut public = pair.to_jwk_public_key();
+        public.set_key_id("k1");
+        public.set_algorithm("ES256");
+        let jwks =
+            Jwks::parse(&serde_json::to_vec(&serde_json::json!({ "keys": [public] })).unwrap())
+                .unwrap();
+        let signer = ES256.signer_from_jwk(&pair.to_jwk_private_key()).unwrap();
+        let sign = |kid: &str, claims: &str| {
+            let mut header = JwsHeader::new();
+            header.set_key_id(kid);
+            josekit::jws::serialize_compact(claims.as_bytes(), &header, &signer).unwrap()
+        };
+        let verify = |token: &str| jwks.verify(token, &decode(token).unwrap());
+        let token = sign("k1", r#"{"iss":"x","sub":"a"}"#);
+        assert!(verify(&token).is_ok());
+        let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
+        parts[1] = URL_SAFE_NO_PAD.encode(r#"{"iss":"x","sub":"b"}"#);
+        assert!(
+            matches!(verify(&parts.join(".")), Err(TokenError::BadSignature(Some(k))) if k == "k1")
+        );
+        let unknown = sign("k2", r#"{"iss":"x"}"#);
+        assert!(matches!(
+            verify(&unknown),
+            Err(TokenError::UnknownKey(MissingKey {
+                cause: MissingCause::NotPublished,
+                ..
+            }))
+        ));
+        let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","kid":"k1"}"#);
+        let hs = format!("{h}.{}.{}", parts[1], parts[2]);
+        assert!(matches!(verify(&hs), Err(TokenError::Algorithm(a)) if a == "HS256"));
+        let refused = |body: &str| Jwks::parse(body.as_bytes()).unwrap_err();
+        assert!(refused("not json").starts_with(": not JSON: "));
+        assert_eq!(refused(r#"{"kty":"EC"}"#), r#": no "keys" array"#);
+        assert_eq!(
+            refused(r#"{"keys":[1,{"kty":1}]}"#),
+            " publishes no usable keys"
+        );
+    }
+
     #[test]
     fn malformed_tokens_say_what_is_wrong() {
         let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#);
