@@ -28,7 +28,7 @@ dict_of() {
     sigv4) echo sigv4 ;;
     sts_http | issuer_http) echo http ;;
     sts_setup | issuer_setup) echo toml ;;
-    jwks | mint | rest_json) echo json ;;
+    jwks | mint | rest_json | sts_state) echo json ;;
     *) echo "" ;;
   esac
 }

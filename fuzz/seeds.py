@@ -28,9 +28,11 @@ import hmac
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.error
 import urllib.parse
@@ -55,7 +57,7 @@ MAX_SEED = 16 * 1024
 
 TARGETS = [
     "jwt", "jwks", "iam_policy", "dt_policy", "query_shape", "rest_json", "sigv4",
-    "sts_setup", "issuer_setup", "mint", "sts_http", "issuer_http",
+    "sts_setup", "sts_state", "issuer_setup", "mint", "sts_http", "issuer_http",
 ]
 
 BUILTIN_ISSUERS = {
@@ -663,6 +665,20 @@ def dictionaries():
         (DICTS / f"{name}.dict").write_text("\n".join(lines) + "\n")
 
 
+def state_seeds(corpus, path):
+    """The state file sts-mock wrote for what the replayed IAM seeds changed, and broken ones
+    as the state tests make them: truncated, foreign JSON, another format version."""
+    written = path.read_bytes()
+    corpus.add("sts_state", written, "state-written")
+    corpus.add("sts_state", written[: len(written) // 2], "state-truncated")
+    corpus.add("sts_state", b'{"accounts": {}}', "state-foreign")
+    state = json.loads(written)
+    if isinstance(state, dict):
+        for key in ("version", "format_version"):
+            if key in state:
+                corpus.add("sts_state", json.dumps({**state, key: 99}), "state-newer")
+
+
 def main():
     corpus = Corpus()
     from_sources(corpus)
@@ -670,8 +686,9 @@ def main():
     good = tokens(corpus)
     issuer = Server([binary("issuer"), "serve", "--listen", "127.0.0.1:0", "--keys", str(REPO / "keys"), "--clock", SEED_INSTANT])
     try:
+        state = Path(tempfile.mkdtemp(prefix="rig-seeds-")) / "state.json"
         args = [binary("sts-mock"), "serve", "--listen", "127.0.0.1:0", "--clock", SEED_INSTANT, "--secret", STS_SECRET,
-                "--oidc-endpoint", f"{DYNATRACE_ISSUER}={issuer.url}"]
+                "--state", str(state), "--oidc-endpoint", f"{DYNATRACE_ISSUER}={issuer.url}"]
         for name, identity in BUILTIN_ISSUERS.items():
             args += ["--oidc-endpoint", f"{identity}={issuer.url}/{name}"]
         sts = Server(args)
@@ -680,6 +697,8 @@ def main():
             replay(corpus, "sts_http", sts.url, "/_sts-mock/clock")
         finally:
             sts.stop()
+        state_seeds(corpus, state)
+        shutil.rmtree(state.parent)
         issuer_seeds(corpus, issuer.url)
         replay(corpus, "issuer_http", issuer.url, "/_issuer/clock")
     finally:
