@@ -7,7 +7,8 @@ BUILD  := build
 VENV   := $(BUILD)/venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean wheel wheel-test browser-test
+.PHONY: all build run test lint fmt clippy cargo-test pytest venv bench bench-ab clean wheel wheel-test \
+	browser-test fuzz fuzz-short fuzz-build fuzz-lint fuzz-repro
 
 all: build
 
@@ -18,12 +19,13 @@ build:
 run: build venv
 	./scripts/run.sh
 
-test: lint cargo-test pytest wheel-test browser-test
+test: lint cargo-test pytest wheel-test browser-test fuzz-short
 
 lint: fmt clippy
 
 fmt:
 	$(CARGO) fmt --all -- --check
+	cd fuzz && $(CARGO) fmt -- --check
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -114,6 +116,46 @@ browser-test: build $(BROWSER)/.installed
 	RIG_BIN_DIR="$(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug" CHROMIUM="$$(command -v chromium)" \
 	  NODE_PATH="$(CURDIR)/$(BROWSER)/node_modules" node --test tests/browser/page.test.js
 
+# Fuzzing (fuzz/README.md): cargo-fuzz targets (libFuzzer) of every parser that takes outside
+# input, in their own cargo workspace (fuzz/) because they need libFuzzer's instrumentation.
+# One `cargo fuzz build` of every target, then each runs for a bounded time from its committed
+# seeds, FUZZ_JOBS at a time; any crash fails the run. `make fuzz` runs each FUZZ_SECONDS
+# (default 60); `make test` runs each FUZZ_SHORT_SECONDS (default 20) so CI catches regressions.
+# cargo-fuzz is installed under build/ when missing; RUSTC_BOOTSTRAP=1 lets the stable toolchain
+# take the nightly-only flags cargo-fuzz passes. No sanitizer by default: the code is safe Rust,
+# whose memory errors are panics already (debug assertions are on), while AddressSanitizer
+# lengthens the build and its leak checks took most of the server targets' time (measured:
+# fuzz/README.md); FUZZ_SANITIZER=address for a run with it.
+FUZZ_SANITIZER     ?= none
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ         := $(BUILD)/cargo-fuzz/bin/cargo-fuzz
+FUZZ_TARGET_DIR    := $(CURDIR)/fuzz/target
+FUZZ_TARGETS       ?= jwt jwks iam_policy dt_policy query_shape rest_json sigv4 sts_setup sts_state issuer_setup mint sts_http issuer_http
+FUZZ_SECONDS       ?= 60
+FUZZ_SHORT_SECONDS ?= 20
+FUZZ_JOBS          ?= 2
+
+$(CARGO_FUZZ):
+	$(CARGO) install --locked --quiet --root $(BUILD)/cargo-fuzz cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+
+fuzz-build: $(CARGO_FUZZ)
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CURDIR)/$(CARGO_FUZZ) build --sanitizer $(FUZZ_SANITIZER) --target-dir $(FUZZ_TARGET_DIR)
+
+fuzz: fuzz-build
+	FUZZ_TARGET_DIR=$(FUZZ_TARGET_DIR) ./fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+fuzz-short: fuzz-build
+	FUZZ_TARGET_DIR=$(FUZZ_TARGET_DIR) ./fuzz/run.sh $(FUZZ_SHORT_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+# One input again, e.g. a crash: make fuzz-repro TARGET=jwt INPUT=build/fuzz/artifacts/jwt/crash-...
+fuzz-repro: fuzz-build
+	$(FUZZ_TARGET_DIR)/x86_64-unknown-linux-gnu/release/$(TARGET) $(INPUT)
+
+# The fuzz crate is outside the root workspace, so `make clippy` does not see it (`make fmt`
+# does check its formatting); its clippy run is a build of its own, so not part of `make test`.
+fuzz-lint:
+	cd fuzz && $(CARGO) clippy --all-targets --target-dir $(FUZZ_TARGET_DIR)/clippy -- -D warnings
+
 # Release build + load runs against our servers and the tools we compare with (wrk, moto,
 # oauth2-mock-server and openssl are installed by the script, under build/ where possible);
 # writes BENCHMARKS.md. BENCH_DURATION=2 for a quick check.
@@ -127,4 +169,5 @@ bench-ab:
 
 clean:
 	$(CARGO) clean
+	rm -rf fuzz/target
 	rm -rf $(BUILD)

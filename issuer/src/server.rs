@@ -365,6 +365,13 @@ impl Issuer {
     pub fn get(&self, name: &str) -> Option<&ServedIssuer> {
         self.state.issuers.iter().find(|i| i.name == name)
     }
+    /// Answers one request in process, exactly as the server answers it on a connection
+    /// (every issuer, the controls and the Dynatrace side, the same limits), without a socket
+    /// of its own: for fuzzing the whole request path, and for tools that already hold a
+    /// parsed request.
+    pub async fn answer(&self, request: Request<Incoming>) -> Response<Body> {
+        handle(self.state.clone(), request).await
+    }
     /// Stops accepting, lets requests in progress finish and returns once every connection
     /// has closed (dropping the issuer does the same without waiting).
     pub async fn shutdown(self) {

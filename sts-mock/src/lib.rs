@@ -55,7 +55,7 @@ pub mod permissions;
 pub mod policy;
 mod query;
 pub mod remote;
-mod rest_json;
+pub mod rest_json;
 mod server;
 mod services;
 pub mod shape;
@@ -66,6 +66,7 @@ mod time_format;
 
 pub use error::{AwsError, ErrorCode};
 pub use model::{Model, ProviderSpec, RoleSpec, Tag, DEFAULT_ACCOUNT};
+pub use query::Params;
 pub use rig_core::Clock;
 pub use server::{StsMock, StsMockConfig, DEFAULT_LISTEN, MAX_BODY_BYTES, REASON_HEADER};
 pub use services::Services;

@@ -488,23 +488,7 @@ impl KeyStore {
             return Err(TokenError::Algorithm(alg.to_string()));
         }
         let key = self.key(issuer, decoded.kid(), alg).await?;
-        let kid = key.jwk.key_id().map(str::to_string);
-        if key.jwk.algorithm().is_some_and(|a| a != alg) {
-            return Err(TokenError::BadSignature(kid));
-        }
-        // The verifier built when the keys were fetched, if the key names its algorithm;
-        // rebuilding it parses the key material, which costs more than verifying.
-        let built;
-        let verifier: &dyn JwsVerifier = match &key.verifier {
-            Some(cached) => cached.as_ref(),
-            None => {
-                built = verifier_for(alg, &key.jwk)?;
-                built.as_ref()
-            }
-        };
-        josekit::jws::deserialize_compact(token, verifier)
-            .map(|_| ())
-            .map_err(|_| TokenError::BadSignature(kid))
+        check_signature(&key, alg, token)
     }
 
     fn entry(&self, issuer: &str) -> Arc<ProviderEntry> {
@@ -638,27 +622,7 @@ impl KeyStore {
             .location(issuer, base, &discovery.jwks_uri)
             .map_err(FetchError::NotFetched)?;
         let body = self.get(&jwks_url).await.map_err(unavailable)?;
-        let set: Value = serde_json::from_slice(&body)
-            .map_err(|e| unavailable(format!("{jwks_url}: not JSON: {e}")))?;
-        let keys = set
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or_else(|| unavailable(format!("{jwks_url}: no \"keys\" array")))?;
-        // Keys that are not valid JWKs are skipped, as a JWKS client must (RFC 7517 5).
-        let keys: Vec<Jwk> = keys
-            .iter()
-            .filter_map(|k| match k {
-                Value::Object(map) => Jwk::from_map(map.clone()).ok(),
-                _ => None,
-            })
-            .collect();
-        if keys.is_empty() {
-            // Guess: a JWKS without a usable key is keys that could not be retrieved, as for a
-            // provider that is down: not cached, so it neither replaces the keys held nor
-            // outlives the fault (the next token fetches again).
-            return Err(unavailable(format!("{jwks_url} publishes no usable keys")));
-        }
-        Ok(keys)
+        jwks_keys(&body).map_err(|why| unavailable(format!("{jwks_url}{why}")))
     }
 
     /// One GET; the caller bounds the time it takes.
@@ -741,6 +705,86 @@ pub fn parse_endpoint(text: &str) -> Result<(String, String), String> {
     Ok((issuer.to_string(), base.to_string()))
 }
 
+/// The keys of a JWKS document: what [`KeyStore::verify`] verifies tokens with once it has
+/// fetched them, here without fetching or caching anything (for checks of a JWKS at hand, and
+/// for fuzzing the verification path against a fixed key set).
+#[derive(Debug, Clone)]
+pub struct Jwks {
+    keys: Vec<CachedKey>,
+}
+
+impl Jwks {
+    /// Reads a JWKS document (`{"keys": [...]}`) as sts-mock reads one it fetched: keys that
+    /// are not valid JWKs are skipped; a document that is not JSON, has no `keys` array or no
+    /// usable key is refused, saying why (the text after the JWKS's URL in sts-mock's
+    /// messages, such as `: not JSON: ...` or ` publishes no usable keys`).
+    pub fn parse(body: &[u8]) -> Result<Jwks, String> {
+        let keys = jwks_keys(body)?;
+        Ok(Jwks {
+            keys: keys.into_iter().map(CachedKey::new).collect(),
+        })
+    }
+
+    /// Verifies `token` (decoded as `decoded`) exactly as [`KeyStore::verify`] verifies it
+    /// against a provider's fetched keys: the algorithm first, then the key for its `kid`,
+    /// then the signature. A `kid` these keys lack is [`MissingCause::NotPublished`].
+    pub fn verify(&self, token: &str, decoded: &UnverifiedToken) -> Result<(), TokenError> {
+        let alg = decoded.alg();
+        if !is_supported_alg(alg) {
+            return Err(TokenError::Algorithm(alg.to_string()));
+        }
+        let key = pick(&self.keys, decoded.kid(), alg)
+            .ok_or_else(|| missing(decoded.kid(), MissingCause::NotPublished))?;
+        check_signature(&key, alg, token)
+    }
+}
+
+/// The JWKs of a JWKS document; `Err` is what is wrong with it, worded to follow its URL.
+fn jwks_keys(body: &[u8]) -> Result<Vec<Jwk>, String> {
+    let set: Value = serde_json::from_slice(body).map_err(|e| format!(": not JSON: {e}"))?;
+    let keys = set
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ": no \"keys\" array".to_string())?;
+    // Keys that are not valid JWKs are skipped, as a JWKS client must (RFC 7517 5).
+    let keys: Vec<Jwk> = keys
+        .iter()
+        .filter_map(|k| match k {
+            Value::Object(map) => Jwk::from_map(map.clone()).ok(),
+            _ => None,
+        })
+        .collect();
+    if keys.is_empty() {
+        // Guess: a JWKS without a usable key is keys that could not be retrieved, as for a
+        // provider that is down: not cached, so it neither replaces the keys held nor
+        // outlives the fault (the next token fetches again).
+        return Err(" publishes no usable keys".into());
+    }
+    Ok(keys)
+}
+
+/// The signature check once the key is known: a key naming another algorithm refuses the
+/// token; otherwise the token must verify with it.
+fn check_signature(key: &CachedKey, alg: &str, token: &str) -> Result<(), TokenError> {
+    let kid = key.jwk.key_id().map(str::to_string);
+    if key.jwk.algorithm().is_some_and(|a| a != alg) {
+        return Err(TokenError::BadSignature(kid));
+    }
+    // The verifier built when the keys were read, if the key names its algorithm;
+    // rebuilding it parses the key material, which costs more than verifying.
+    let built;
+    let verifier: &dyn JwsVerifier = match &key.verifier {
+        Some(cached) => cached.as_ref(),
+        None => {
+            built = verifier_for(alg, &key.jwk)?;
+            built.as_ref()
+        }
+    };
+    josekit::jws::deserialize_compact(token, verifier)
+        .map(|_| ())
+        .map_err(|_| TokenError::BadSignature(kid))
+}
+
 /// The key for `kid` (or, with no `kid`, the only key usable with `alg`).
 fn pick(keys: &[CachedKey], kid: Option<&str>, alg: &str) -> Option<CachedKey> {
     let kty = if alg.starts_with("ES") { "EC" } else { "RSA" };
@@ -759,6 +803,53 @@ fn pick(keys: &[CachedKey], kid: Option<&str>, alg: &str) -> Option<CachedKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A JWKS at hand verifies as fetched keys do: its own tokens pass, a changed claim, an
+    /// unknown kid and an algorithm STS refuses do not; a document without usable keys is
+    /// refused with the words sts-mock's messages use after the JWKS's URL.
+    #[test]
+    fn a_jwks_at_hand_verifies_as_fetched_keys_do() {
+        use josekit::jws::{JwsHeader, ES256};
+        let pair = ES256.generate_key_pair().unwrap();
+        let mut public = pair.to_jwk_public_key();
+        public.set_key_id("k1");
+        public.set_algorithm("ES256");
+        let jwks =
+            Jwks::parse(&serde_json::to_vec(&serde_json::json!({ "keys": [public] })).unwrap())
+                .unwrap();
+        let signer = ES256.signer_from_jwk(&pair.to_jwk_private_key()).unwrap();
+        let sign = |kid: &str, claims: &str| {
+            let mut header = JwsHeader::new();
+            header.set_key_id(kid);
+            josekit::jws::serialize_compact(claims.as_bytes(), &header, &signer).unwrap()
+        };
+        let verify = |token: &str| jwks.verify(token, &decode(token).unwrap());
+        let token = sign("k1", r#"{"iss":"x","sub":"a"}"#);
+        assert!(verify(&token).is_ok());
+        let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
+        parts[1] = URL_SAFE_NO_PAD.encode(r#"{"iss":"x","sub":"b"}"#);
+        assert!(
+            matches!(verify(&parts.join(".")), Err(TokenError::BadSignature(Some(k))) if k == "k1")
+        );
+        let unknown = sign("k2", r#"{"iss":"x"}"#);
+        assert!(matches!(
+            verify(&unknown),
+            Err(TokenError::UnknownKey(MissingKey {
+                cause: MissingCause::NotPublished,
+                ..
+            }))
+        ));
+        let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","kid":"k1"}"#);
+        let hs = format!("{h}.{}.{}", parts[1], parts[2]);
+        assert!(matches!(verify(&hs), Err(TokenError::Algorithm(a)) if a == "HS256"));
+        let refused = |body: &str| Jwks::parse(body.as_bytes()).unwrap_err();
+        assert!(refused("not json").starts_with(": not JSON: "));
+        assert_eq!(refused(r#"{"kty":"EC"}"#), r#": no "keys" array"#);
+        assert_eq!(
+            refused(r#"{"keys":[1,{"kty":1}]}"#),
+            " publishes no usable keys"
+        );
+    }
 
     #[test]
     fn malformed_tokens_say_what_is_wrong() {

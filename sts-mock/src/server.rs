@@ -129,6 +129,7 @@ pub struct StsMock {
     url: String,
     addr: SocketAddr,
     services: Arc<Services>,
+    limits: Limits,
     server: http::Server,
 }
 
@@ -173,6 +174,7 @@ impl StsMock {
             url: format!("http://{addr}"),
             addr,
             services,
+            limits,
             server,
         })
     }
@@ -200,6 +202,12 @@ impl StsMock {
     /// The clock it reads.
     pub fn clock(&self) -> &Clock {
         &self.services.clock
+    }
+    /// Answers one request in process, exactly as the server answers it on a connection from
+    /// `peer` (every endpoint, the same limits), without a socket of its own: for fuzzing the
+    /// whole request path, and for tools that already hold a parsed request.
+    pub async fn answer(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        handle(&self.services, self.limits, peer.ip(), request).await
     }
 }
 

@@ -157,6 +157,11 @@ pub enum Shape {
     },
 }
 
+/// Every operation served, of every service, in the model's order.
+pub fn operations() -> &'static [Operation] {
+    crate::aws_model::OPERATIONS
+}
+
 /// The operation `name` of `service`, if served.
 pub fn operation(service: Service, name: &str) -> Option<&'static Operation> {
     crate::aws_model::OPERATIONS
