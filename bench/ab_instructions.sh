@@ -14,13 +14,16 @@ N1="${N1:-200}"; N2="${N2:-1200}"
 mkdir -p "$WORK"
 command -v valgrind >/dev/null || { apt-get update -q && apt-get install -y -q valgrind; }
 
-# The baseline's binary, built in a worktree of its own under build/ (reused across runs).
+# The baseline's binary, built in a worktree of its own under build/ (reused across runs), into
+# the working tree's own target directory, so only the crates that differ are compiled again
+# (a second target directory would rebuild every dependency), then copied aside.
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 if [ ! -d "$WORK/base" ]; then git worktree add -q --detach "$WORK/base" "$BASE"; fi
 git -C "$WORK/base" checkout -q --detach "$BASE"
-(cd "$WORK/base" && CARGO_TARGET_DIR="$WORK/base-target" cargo build -q --release -p sts-mock)
+(cd "$WORK/base" && CARGO_TARGET_DIR="$TARGET" cargo build -q --release -p sts-mock)
+cp "$TARGET/release/sts-mock" "$WORK/sts-mock-base"
 cargo build -q --release --workspace --bins
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-OLD="$WORK/base-target/release/sts-mock"; NEW="$TARGET/release/sts-mock"; ISSUER="$TARGET/release/issuer"
+OLD="$WORK/sts-mock-base"; NEW="$TARGET/release/sts-mock"; ISSUER="$TARGET/release/issuer"
 
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
