@@ -1278,6 +1278,17 @@ def render(info, ceiling, issuer, oauth2, sts, moto, crit, crit_skip, targets, a
         w("Every measured target was met.")
     for res in (issuer, sts):
         text = bounds(res, targets, ceiling)
+        bd = X.get("breakdown") or {}
+        if text and res.tool == "sts-mock" and "default" in bd:
+            per, total = bd["default"]["per_request"], bd["default"]["total"]
+            top = sorted(per.items(), key=lambda kv: -kv[1])[:3]
+            text.append(
+                "By instructions (the callgrind breakdown above) a request costs "
+                f"{total:,.0f} instructions, of which "
+                + ", ".join(f"{c} {100 * v / total:.0f}%" for c, v in top)
+                + ": the path is CPU-bound, mostly by the RS256 verification in OpenSSL, and "
+                "what it can reach is its CPU cost per request times the cores it gets, "
+                "which on this machine it shares with wrk and other work.")
         if text or res.profile:
             w(f"### {res.tool}")
             w("")
