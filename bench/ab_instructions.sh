@@ -24,6 +24,10 @@ git -C "$WORK/base" checkout -q --detach "$BASE"
 cp "$TARGET/release/sts-mock" "$WORK/sts-mock-base"
 cargo build -q --release --workspace --bins
 OLD="$WORK/sts-mock-base"; NEW="$TARGET/release/sts-mock"; ISSUER="$TARGET/release/issuer"
+# Both builds share the target directory: make sure the working tree's binary is back in place.
+if cmp -s "$OLD" "$NEW" && ! git diff --quiet "$BASE" HEAD -- sts-mock rig-core; then
+  echo "the working tree's sts-mock is the base binary: cargo did not relink it" >&2; exit 1
+fi
 
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
@@ -54,13 +58,21 @@ instructions() { # binary port count log-filter -> total instructions
   [ "$ok" = "$3" ] || { echo "only $ok of $3 requests succeeded on $1" >&2; exit 1; }
   awk '/^(summary|totals):/ {print $2; exit}' "$out"
 }
-echo "| sts-mock | logging | instructions per AssumeRoleWithWebIdentity |"
-echo "|---|---|---:|"
-port=9450
-for log in warn info; do
-  for which in "base $BASE:$OLD" "working tree:$NEW"; do
-    name="${which%%:*}"; bin="${which#*:}"
-    a=$(instructions "$bin" $((port++)) "$N1" "$log"); b=$(instructions "$bin" $((port++)) "$N2" "$log")
-    echo "| $name | RUST_LOG=$log | $(( (b - a) / (N2 - N1) )) |"
+# The table goes to stdout and to build/bench-ab/last.md, which `make bench` includes in
+# BENCHMARKS.md (with the revisions it compared), so the before/after is part of the record.
+table() {
+  echo "Base \`$BASE\` ($(git rev-parse --short "$BASE")) against the working tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' with uncommitted changes')), $(date -u '+%Y-%m-%d %H:%M UTC'):"
+  echo
+  echo "| sts-mock | logging | instructions per AssumeRoleWithWebIdentity |"
+  echo "|---|---|---:|"
+  port=9450
+  for log in warn info; do
+    for which in "base $BASE:$OLD" "working tree:$NEW"; do
+      name="${which%%:*}"; bin="${which#*:}"
+      a=$(instructions "$bin" $((port++)) "$N1" "$log"); b=$(instructions "$bin" $((port++)) "$N2" "$log")
+      echo "| $name | RUST_LOG=$log | $(( (b - a) / (N2 - N1) )) |"
+    done
   done
-done
+}
+table | tee "$WORK/last.md.tmp"
+mv "$WORK/last.md.tmp" "$WORK/last.md"

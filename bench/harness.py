@@ -1253,6 +1253,7 @@ def render(info, ceiling, issuer, oauth2, sts, moto, crit, crit_skip, targets, a
     w("")
     render_soaks(w, X, args)
     render_breakdown(w, X.get("breakdown"))
+    render_ab(w, args.repo)
     render_peer(w, X.get("peer"))
     w("## Policy engine decision time (criterion)")
     w("")
@@ -1435,6 +1436,30 @@ def render_breakdown(w, bd: dict | None) -> None:
         w(f"| {c} | {d.get(c, 0):,.0f} | {100 * d.get(c, 0) / td:.1f}% | {q.get(c, 0):,.0f} "
           f"| {100 * q.get(c, 0) / tq:.1f}% |")
     w(f"| **total** | **{td:,.0f}** | | **{tq:,.0f}** | |")
+    w("")
+    w(f"Default logging costs {td - tq:,.0f} instructions per request more than RUST_LOG=warn "
+      f"({100 * (td - tq) / tq:.1f}%): formatting the decision line and copying it into the "
+      "log buffer; the background thread's `write` is off the request path.")
+    w("")
+
+
+def render_ab(w, repo: str) -> None:
+    """The last `make bench-ab` (build/bench-ab/last.md), if there is one: instructions per
+    request of a base revision and the working tree, by logging level."""
+    last = Path(repo) / "build" / "bench-ab" / "last.md"
+    w("### Before and after (`make bench-ab`)")
+    w("")
+    if not last.exists():
+        w("Not run on this machine yet: `make bench-ab BASE=<rev>` compares sts-mock's "
+          "instructions per request with an older revision, at RUST_LOG=warn and info.")
+        w("")
+        return
+    w("The last `make bench-ab` on this machine (callgrind, sequential requests on one "
+      "connection; instructions in user space only, so a `write` system call saved counts "
+      "as the few instructions that issue it):")
+    w("")
+    for line in last.read_text().splitlines():
+        w(line)
     w("")
 
 
