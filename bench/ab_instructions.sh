@@ -14,50 +14,20 @@ N1="${N1:-200}"; N2="${N2:-1200}"
 mkdir -p "$WORK"
 command -v valgrind >/dev/null || { apt-get update -q && apt-get install -y -q valgrind; }
 
-# The baseline's binary, built in a worktree of its own under build/ (reused across runs), into
-# the working tree's own target directory, so only the crates that differ are compiled again
-# (a second target directory would rebuild every dependency), then copied aside.
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+# The baseline's binary, built in a worktree of its own under build/ (reused across runs) with a
+# target directory of its own. Not the working tree's: cargo names workspace crates' artifacts
+# without their path, so the two checkouts' rig-core and sts-mock would overwrite each other
+# there, and the working tree's binaries would silently be the base's.
 if [ ! -d "$WORK/base" ]; then git worktree add -q --detach "$WORK/base" "$BASE"; fi
 git -C "$WORK/base" checkout -q --detach "$BASE"
-(cd "$WORK/base" && CARGO_TARGET_DIR="$TARGET" cargo build -q --release -p sts-mock)
-cp "$TARGET/release/sts-mock" "$WORK/sts-mock-base"
+(cd "$WORK/base" && CARGO_TARGET_DIR="$WORK/base-target" cargo build -q --release -p sts-mock)
 cargo build -q --release --workspace --bins
-OLD="$WORK/sts-mock-base"; NEW="$TARGET/release/sts-mock"; ISSUER="$TARGET/release/issuer"
-# Both builds share the target directory: make sure the working tree's binary is back in place.
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+OLD="$WORK/base-target/release/sts-mock"; NEW="$TARGET/release/sts-mock"; ISSUER="$TARGET/release/issuer"
 if cmp -s "$OLD" "$NEW" && ! git diff --quiet "$BASE" HEAD -- sts-mock rig-core; then
-  echo "the working tree's sts-mock is the base binary: cargo did not relink it" >&2; exit 1
+  echo "base and working tree built the same sts-mock although their sources differ" >&2; exit 1
 fi
 
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-"$ISSUER" serve --keys "$ROOT/keys" >"$WORK/issuer.log" 2>&1 & pids+=($!)
-sleep 1
-token=$("$ISSUER" mint --keys "$ROOT/keys" --ttl 7200)
-printf 'Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%%3Aaws%%3Aiam%%3A%%3A000000000000%%3Arole%%2Fdynatrace-aws-connector&RoleSessionName=bench&WebIdentityToken=%s' "$token" >"$WORK/body"
-
-requests() { # port count -> prints how many answered 200
-  python3 - "$1" "$2" "$WORK/body" <<'PY'
-import http.client, sys
-port, n, body = int(sys.argv[1]), int(sys.argv[2]), open(sys.argv[3]).read()
-c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-ok = 0
-for _ in range(n):
-    c.request("POST", "/", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
-    r = c.getresponse(); r.read(); ok += r.status == 200
-print(ok)
-PY
-}
-instructions() { # binary port count log-filter -> total instructions
-  local out="$WORK/cg.$2"
-  RUST_LOG="$4" valgrind --tool=callgrind --callgrind-out-file="$out" "$1" serve --listen "127.0.0.1:$2" >/dev/null 2>&1 &
-  local vp=$!
-  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$2/_sts-mock/health" && break; sleep 0.1; done
-  local ok; ok=$(requests "$2" "$3")
-  kill -INT "$vp"; wait "$vp" 2>/dev/null || true
-  [ "$ok" = "$3" ] || { echo "only $ok of $3 requests succeeded on $1" >&2; exit 1; }
-  awk '/^(summary|totals):/ {print $2; exit}' "$out"
-}
 # The table goes to stdout and to build/bench-ab/last.md, which `make bench` includes in
 # BENCHMARKS.md (with the revisions it compared), so the before/after is part of the record.
 table() {
