@@ -28,6 +28,35 @@ if cmp -s "$OLD" "$NEW" && ! git diff --quiet "$BASE" HEAD -- sts-mock rig-core;
   echo "base and working tree built the same sts-mock although their sources differ" >&2; exit 1
 fi
 
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+"$ISSUER" serve --keys "$ROOT/keys" >"$WORK/issuer.log" 2>&1 & pids+=($!)
+sleep 1
+token=$("$ISSUER" mint --keys "$ROOT/keys" --ttl 7200)
+printf 'Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%%3Aaws%%3Aiam%%3A%%3A000000000000%%3Arole%%2Fdynatrace-aws-connector&RoleSessionName=bench&WebIdentityToken=%s' "$token" >"$WORK/body"
+
+requests() { # port count -> prints how many answered 200
+  python3 - "$1" "$2" "$WORK/body" <<'PY'
+import http.client, sys
+port, n, body = int(sys.argv[1]), int(sys.argv[2]), open(sys.argv[3]).read()
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+ok = 0
+for _ in range(n):
+    c.request("POST", "/", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = c.getresponse(); r.read(); ok += r.status == 200
+print(ok)
+PY
+}
+instructions() { # binary port count log-filter -> total instructions
+  local out="$WORK/cg.$2"
+  RUST_LOG="$4" valgrind --tool=callgrind --callgrind-out-file="$out" "$1" serve --listen "127.0.0.1:$2" >/dev/null 2>&1 &
+  local vp=$!
+  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$2/_sts-mock/health" && break; sleep 0.1; done
+  local ok; ok=$(requests "$2" "$3")
+  kill -INT "$vp"; wait "$vp" 2>/dev/null || true
+  [ "$ok" = "$3" ] || { echo "only $ok of $3 requests succeeded on $1" >&2; exit 1; }
+  awk '/^(summary|totals):/ {print $2; exit}' "$out"
+}
 # The table goes to stdout and to build/bench-ab/last.md, which `make bench` includes in
 # BENCHMARKS.md (with the revisions it compared), so the before/after is part of the record.
 table() {
