@@ -1132,7 +1132,7 @@ def evaluate(issuer: LoadResult, sts: LoadResult, moto: LoadResult, ceiling: dic
             "never recovered" if None in rec else (None if worst is None else f"{worst:.3f} s (worst of {len(rec)})"),
             worst is not None and worst <= flap["recovery_bound"])
     peer = extra.get("peer")
-    if peer and "ours" in peer and "cases" in peer.get("theirs", {}):
+    if peer and "ours" in peer and "decisions" in peer.get("theirs", {}):
         ours = peer["ours"]["decisions"]
         theirs = peer["theirs"]["decisions"]
         same = sum(a == b for a, b in zip(ours, theirs))
