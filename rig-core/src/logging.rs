@@ -8,11 +8,11 @@
 //!
 //! Lines are written by a background thread ([`Background`]), not by the request that logs
 //! them: a request only copies its formatted line into a shared buffer, and the thread writes
-//! whatever has gathered within a millisecond in one `write` to stderr. Written straight to
-//! (unbuffered) stderr, every line cost a system call on the request path, which at the
-//! default `info` level (a line per STS decision) was a quarter of sts-mock's throughput. The
-//! buffer is bounded, so a stalled stderr slows logging requests down instead of growing
-//! memory, and the guard [`init`] returns writes what is left when it is dropped.
+//! whatever has gathered in one `write` to stderr. Written straight to (unbuffered) stderr,
+//! every line cost a system call on the request path, which at the default `info` level (a
+//! line per STS decision) was a quarter of sts-mock's throughput. The buffer is bounded, so a
+//! stalled stderr slows logging requests down instead of growing memory, and the guard
+//! [`init`] returns writes what is left when it is dropped.
 
 use std::ffi::OsStr;
 use std::io::{self, IsTerminal as _, Write};
@@ -64,13 +64,6 @@ impl Drop for LogGuard {
     }
 }
 
-/// How long the writing thread lets lines gather after the first one before it writes them.
-/// Only the first line into an empty buffer wakes the thread (a `futex` system call on the
-/// request path), so this bounds those wake-ups to one per window however busy the server is,
-/// and turns a burst into one `write`. Guess: 1 ms is far below what anyone reading a log
-/// notices, and a busy server logs ten or more lines in it.
-const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
-
 /// Guess: 256 KiB holds about a thousand log lines (a few tens of milliseconds of a busy
 /// server's decisions), enough for the writer thread to batch them, and little beside the
 /// 20 MB the servers stay under.
@@ -118,11 +111,6 @@ impl Background {
                     let mut state = worker.lock();
                     while state.buffer.is_empty() && !state.closed {
                         state = worker.work.wait(state).unwrap_or_else(|e| e.into_inner());
-                    }
-                    if !state.closed && state.buffer.len() < MAX_BUFFERED {
-                        drop(state);
-                        std::thread::sleep(BATCH_WINDOW);
-                        state = worker.lock();
                     }
                     let closed = state.closed;
                     std::mem::swap(&mut state.buffer, &mut spare);
