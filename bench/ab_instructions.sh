@@ -14,13 +14,19 @@ N1="${N1:-200}"; N2="${N2:-1200}"
 mkdir -p "$WORK"
 command -v valgrind >/dev/null || { apt-get update -q && apt-get install -y -q valgrind; }
 
-# The baseline's binary, built in a worktree of its own under build/ (reused across runs).
+# The baseline's binary, built in a worktree of its own under build/ (reused across runs) with a
+# target directory of its own. Not the working tree's: cargo names workspace crates' artifacts
+# without their path, so the two checkouts' rig-core and sts-mock would overwrite each other
+# there, and the working tree's binaries would silently be the base's.
 if [ ! -d "$WORK/base" ]; then git worktree add -q --detach "$WORK/base" "$BASE"; fi
 git -C "$WORK/base" checkout -q --detach "$BASE"
 (cd "$WORK/base" && CARGO_TARGET_DIR="$WORK/base-target" cargo build -q --release -p sts-mock)
 cargo build -q --release --workspace --bins
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 OLD="$WORK/base-target/release/sts-mock"; NEW="$TARGET/release/sts-mock"; ISSUER="$TARGET/release/issuer"
+if cmp -s "$OLD" "$NEW" && ! git diff --quiet "$BASE" HEAD -- sts-mock rig-core; then
+  echo "base and working tree built the same sts-mock although their sources differ" >&2; exit 1
+fi
 
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
@@ -51,13 +57,21 @@ instructions() { # binary port count log-filter -> total instructions
   [ "$ok" = "$3" ] || { echo "only $ok of $3 requests succeeded on $1" >&2; exit 1; }
   awk '/^(summary|totals):/ {print $2; exit}' "$out"
 }
-echo "| sts-mock | logging | instructions per AssumeRoleWithWebIdentity |"
-echo "|---|---|---:|"
-port=9450
-for log in warn info; do
-  for which in "base $BASE:$OLD" "working tree:$NEW"; do
-    name="${which%%:*}"; bin="${which#*:}"
-    a=$(instructions "$bin" $((port++)) "$N1" "$log"); b=$(instructions "$bin" $((port++)) "$N2" "$log")
-    echo "| $name | RUST_LOG=$log | $(( (b - a) / (N2 - N1) )) |"
+# The table goes to stdout and to build/bench-ab/last.md, which `make bench` includes in
+# BENCHMARKS.md (with the revisions it compared), so the before/after is part of the record.
+table() {
+  echo "Base \`$BASE\` ($(git rev-parse --short "$BASE")) against the working tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' with uncommitted changes')), $(date -u '+%Y-%m-%d %H:%M UTC'):"
+  echo
+  echo "| sts-mock | logging | instructions per AssumeRoleWithWebIdentity |"
+  echo "|---|---|---:|"
+  port=9450
+  for log in warn info; do
+    for which in "base $BASE:$OLD" "working tree:$NEW"; do
+      name="${which%%:*}"; bin="${which#*:}"
+      a=$(instructions "$bin" $((port++)) "$N1" "$log"); b=$(instructions "$bin" $((port++)) "$N2" "$log")
+      echo "| $name | RUST_LOG=$log | $(( (b - a) / (N2 - N1) )) |"
+    done
   done
-done
+}
+table | tee "$WORK/last.md.tmp"
+mv "$WORK/last.md.tmp" "$WORK/last.md"

@@ -10,6 +10,8 @@
 #   STS_ROLE_ARN     the role in sts-mock's built-in default scenario
 #   BENCH_NO_CRITERION=1  skip the policy engine's criterion bench
 #   BENCH_WAIT_QUIET seconds to wait for a busy machine to go idle first (default 120)
+#   BENCH_SOAK_REQUESTS  AssumeRoleWithWebIdentity + GetCallerIdentity pairs in the soak (1000000)
+#   BENCH_FLAP_REQUESTS  pairs in the soak with the JWKS flapping (100000)
 # All traffic goes to 127.0.0.1; every run is bounded in time; every server is stopped on exit.
 set -euo pipefail
 
@@ -19,7 +21,6 @@ STS_ROLE_ARN="${STS_ROLE_ARN:-arn:aws:iam::000000000000:role/dynatrace-aws-conne
 ISSUER_URL="${ISSUER_URL:-https://token.dynatrace.com}"
 BENCH_DURATION="${BENCH_DURATION:-10}"
 BENCH_STARTUP_RUNS="${BENCH_STARTUP_RUNS:-5}"
-OAUTH2_MOCK_SERVER_VERSION="9"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -65,23 +66,24 @@ command -v wrk >/dev/null || apt_install wrk
 # --- openssl (the signing ceiling)
 command -v openssl >/dev/null || apt_install openssl
 
-# --- Node.js + oauth2-mock-server (npm), under build/node
+# --- valgrind (the instruction breakdown of the full path)
+command -v valgrind >/dev/null || apt_install valgrind || true
+VALGRIND_ARGS=()
+command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null && VALGRIND_ARGS=(--valgrind)
+
+# --- Node.js + the npm peers (oauth2-mock-server, @cloud-copilot/iam-simulate), pinned by
+# bench/node/package-lock.json and installed with `npm ci` under build/node
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_install nodejs
     command -v npm >/dev/null || apt_install npm
 fi
+mkdir -p "$NODE_PREFIX"
+if ! cmp -s bench/node/package-lock.json "$NODE_PREFIX/package-lock.json" \
+    || [ ! -d "$NODE_PREFIX/node_modules/@cloud-copilot/iam-simulate" ]; then
+    cp bench/node/package.json bench/node/package-lock.json "$NODE_PREFIX/"
+    (cd "$NODE_PREFIX" && run npm ci --silent --no-audit --no-fund)
+fi
 OAUTH2_ENTRY="$NODE_PREFIX/node_modules/oauth2-mock-server/dist/oauth2-mock-server.mjs"
-if [ ! -f "$OAUTH2_ENTRY" ]; then
-    run npm install --silent --no-audit --no-fund --prefix "$NODE_PREFIX" \
-        "oauth2-mock-server@$OAUTH2_MOCK_SERVER_VERSION"
-fi
-if [ ! -f "$OAUTH2_ENTRY" ]; then
-    # Its CLI entry is the package's `bin`; ask package.json rather than guess.
-    OAUTH2_ENTRY="$NODE_PREFIX/node_modules/oauth2-mock-server/$(node -p \
-        "const b=require('$NODE_PREFIX/node_modules/oauth2-mock-server/package.json').bin; \
-         typeof b==='string'?b:Object.values(b)[0]")"
-fi
-
 # --- moto's server (PyPI), in its own venv under build/
 if [ ! -x "$VENV/bin/moto_server" ]; then
     python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$VENV"; }
@@ -124,7 +126,10 @@ HARNESS=(python3 "$ROOT/bench/harness.py"
     --role-arn "$STS_ROLE_ARN" --issuer-url "$ISSUER_URL"
     --duration "$BENCH_DURATION" --startup-runs "$BENCH_STARTUP_RUNS"
     --wait-quiet "${BENCH_WAIT_QUIET:-120}"
-    --cargo "$CARGO" "${PERF_ARGS[@]}" "${EXTRA[@]}"
+    --cargo "$CARGO" "${PERF_ARGS[@]}" "${VALGRIND_ARGS[@]}" "${EXTRA[@]}"
+    --target-dir "$TARGET_DIR" --node-dir "$NODE_PREFIX"
+    --loadgen-bin "$TARGET_DIR/release/loadgen" --policy-bench-bin "$TARGET_DIR/release/policy-bench"
+    --soak-requests "${BENCH_SOAK_REQUESTS:-1000000}" --flap-requests "${BENCH_FLAP_REQUESTS:-100000}"
     --out "$OUT")
 COMMANDS+=("$(printf '%q ' "${HARNESS[@]}")")
 "${HARNESS[@]}" --commands-prefix "${COMMANDS[@]}" &

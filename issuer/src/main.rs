@@ -197,9 +197,9 @@ fn load_keys(args: &KeyArgs) -> Result<KeySet, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = logging::init(cli.log_format, logging::DEFAULT_FILTER) {
-        eprintln!("issuer: cannot set up logging: {e}");
-    }
+    let log = logging::init(cli.log_format, logging::DEFAULT_FILTER)
+        .map_err(|e| eprintln!("issuer: cannot set up logging: {e}"))
+        .ok();
     let result = match cli.command {
         Command::Policy(PolicyCommand::Explain(args)) => return policy_explain(args),
         Command::Serve(args) => serve(args).await,
@@ -209,6 +209,8 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
+            // The buffered log lines first, so the error comes last, as it happened.
+            drop(log);
             eprintln!("issuer: {message}");
             ExitCode::FAILURE
         }

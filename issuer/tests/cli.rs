@@ -192,6 +192,16 @@ async fn serve_and_mint(log_format: &str) -> (Value, String) {
         .await
         .unwrap();
     let answer: Value = serde_json::from_slice(&answer).unwrap();
+    // Log lines are written by a background thread (rig_core::logging), so the answer can
+    // arrive before its line does: wait for it before the server is killed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !std::fs::read_to_string(&stderr_path)
+        .unwrap_or_default()
+        .contains("minted token")
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     drop(server);
     drop(banner);
     (answer, std::fs::read_to_string(&stderr_path).unwrap())

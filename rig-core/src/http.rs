@@ -10,9 +10,13 @@
 //! - a body read with [`Limits::read_body`] must arrive within [`Limits::body_read_timeout`] and
 //!   fit in [`Limits::max_body_bytes`]; otherwise the handler gets a [`BodyError`] to word as a
 //!   408 or 413, and the connection is closed after that answer (`Connection: close`);
-//! - at most [`Limits::max_connections`] connections are served at once; past that a new
-//!   connection gets a fixed `503 Service Unavailable` with `Connection: close` and is closed at
-//!   once, so a flood never stalls the accept loop, fills the backlog or grows memory;
+//! - at most [`Limits::max_connections`] connections are open at once. At the limit, a new
+//!   connection is admitted by closing the connection that has been idle longest (no request
+//!   in progress: a silent socket, a keep-alive connection between requests, or one lingering
+//!   after its last answer), so a flood of idle connections cannot starve real clients; only
+//!   when every connection has a request in progress does a new one get a fixed
+//!   `503 Service Unavailable` with `Connection: close`, at once, so a flood never stalls the
+//!   accept loop, fills the backlog or grows memory;
 //! - a connection the server closes is closed gracefully ("lingering close"): the server
 //!   sends FIN, then reads and discards what the client still sends for a short while, so a
 //!   client that is still uploading an oversized body reads the 413 instead of a reset.
@@ -40,14 +44,16 @@
 //! # }
 //! ```
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -59,7 +65,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
 pub use hyper::{Method, Request, Response, StatusCode};
@@ -114,7 +120,9 @@ pub struct Limits {
     /// A whole body read with [`Limits::read_body`] must arrive within this, or
     /// [`BodyError::TimedOut`].
     pub body_read_timeout: Duration,
-    /// Connections served at once; more are answered `503` and closed at once (at least 1).
+    /// Connections open at once (at least 1). At the limit a new connection closes the one
+    /// idle longest; only if every connection has a request in progress is it answered `503`
+    /// and closed at once.
     pub max_connections: usize,
 }
 
@@ -303,11 +311,9 @@ async fn accept_loop<H, F>(
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     let graceful = GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(
-        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
-    ));
-    // One warning per episode of saturation, not one per refused connection: a flood must
-    // not turn into a flood of log lines.
+    let registry = Arc::new(Registry::new(limits.max_connections));
+    // One warning per episode of saturation, not one per connection: a flood must not turn
+    // into a flood of log lines.
     let mut saturated = false;
     loop {
         let accepted = tokio::select! {
@@ -326,24 +332,35 @@ async fn accept_loop<H, F>(
                 }
             }
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            if !saturated {
-                tracing::warn!(
-                    limit = limits.max_connections,
-                    "connection limit reached: refusing new connections with 503"
-                );
-                saturated = true;
+        let (admission, evicted) = match registry.admit() {
+            Some(admitted) => admitted,
+            None => {
+                if !saturated {
+                    tracing::warn!(
+                        limit = limits.max_connections,
+                        "connection limit reached with every connection busy: refusing new connections with 503"
+                    );
+                    saturated = true;
+                }
+                refuse(stream);
+                continue;
             }
-            refuse(stream);
-            continue;
         };
-        saturated = false;
+        if evicted && !saturated {
+            tracing::warn!(
+                limit = limits.max_connections,
+                "connection limit reached: closing the longest-idle connections to admit new ones"
+            );
+            saturated = true;
+        } else if !evicted {
+            saturated = false;
+        }
         // Small request/response exchanges: do not let Nagle hold back the answer.
         let _ = stream.set_nodelay(true);
         tokio::spawn(serve_connection(
             stream,
             peer,
-            permit,
+            admission,
             limits,
             handler.clone(),
             graceful.watcher(),
@@ -355,7 +372,7 @@ async fn accept_loop<H, F>(
     graceful.shutdown().await;
 }
 
-/// Past the connection limit: the fixed 503, written without waiting (a fresh socket's send
+/// Past the connection limit with every connection busy: the fixed 503, written without waiting (a fresh socket's send
 /// buffer always has room for it), then closed.
 fn refuse(stream: TcpStream) {
     let _ = stream.try_write(BUSY_RESPONSE);
@@ -364,7 +381,7 @@ fn refuse(stream: TcpStream) {
 async fn serve_connection<H, F>(
     stream: TcpStream,
     peer: SocketAddr,
-    permit: OwnedSemaphorePermit,
+    admission: Admission,
     limits: Limits,
     handler: Arc<H>,
     watcher: Watcher,
@@ -372,11 +389,16 @@ async fn serve_connection<H, F>(
     H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
+    let slot = admission.slot.clone();
     let io = TokioIo::new(Lingering {
         stream: Some(stream),
-        permit: Some(permit),
+        admission: Some(admission),
     });
+    let service_slot = slot.clone();
     let service = service_fn(move |request| {
+        // Busy from the moment the head is parsed until the last byte of the answer is
+        // written (the guard rides in the body, so a streamed answer counts as busy too).
+        let busy = service_slot.begin(&service_slot);
         let answer = handler(request, peer);
         async move {
             let mut response = answer.await;
@@ -387,26 +409,222 @@ async fn serve_connection<H, F>(
             ) {
                 close_connection(&mut response);
             }
-            Ok::<_, Infallible>(response)
+            Ok::<_, Infallible>(response.map(|body| Tracked { body, _busy: busy }))
         }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .serve_connection(io, service);
-    if let Err(error) = watcher.watch(connection).await {
-        // Clients that vanish, stall or send garbage are routine for a server: debug, not warn.
-        tracing::debug!(%peer, %error, "connection ended with an error");
+    tokio::select! {
+        result = watcher.watch(connection) => {
+            if let Err(error) = result {
+                // Clients that vanish, stall or send garbage are routine for a server: debug,
+                // not warn.
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        }
+        // Dropping the connection closes the socket (without lingering: it had no request
+        // in progress, so there is no answer for the client to read).
+        _ = slot.evict.notified() => {
+            tracing::debug!(%peer, "idle connection closed to admit a new one");
+        }
+    }
+}
+
+/// A connection's record in the [`Registry`], shared by the accept loop (which may choose it
+/// to close) and the connection's own task.
+#[derive(Debug)]
+struct Slot {
+    id: u64,
+    /// Requests in progress (head parsed, answer not yet fully written), or [`EVICTED`].
+    busy: AtomicUsize,
+    /// When the last request finished (or the connection was accepted), in [`epoch_nanos`];
+    /// meaningful while `busy` is 0.
+    idle_since: AtomicU64,
+    /// Signalled once when the accept loop closes this connection to admit a new one.
+    evict: Notify,
+}
+
+/// `Slot::busy` of a connection chosen to be closed: no request may start on it any more.
+const EVICTED: usize = usize::MAX;
+
+impl Slot {
+    /// Marks a request as started; the guard marks it finished when dropped. On a connection
+    /// already chosen for closing the guard does nothing (the connection is going anyway).
+    fn begin(&self, this: &Arc<Slot>) -> BusyGuard {
+        let counted = self
+            .busy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n != EVICTED).then(|| n + 1)
+            })
+            .is_ok();
+        BusyGuard {
+            slot: counted.then(|| this.clone()),
+        }
+    }
+
+    fn evicted(&self) -> bool {
+        self.busy.load(Ordering::Acquire) == EVICTED
+    }
+}
+
+/// A response body that keeps its connection marked busy until hyper has written it all
+/// (and drops it). Size hint and end of stream pass through, so a complete body still gets a
+/// `Content-Length`.
+struct Tracked {
+    body: Body,
+    _busy: BusyGuard,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A request in progress on a connection; see [`Slot::begin`].
+struct BusyGuard {
+    slot: Option<Arc<Slot>>,
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        let Some(slot) = self.slot.take() else {
+            return;
+        };
+        // The time first, so whoever sees the count reach 0 also sees when it did.
+        slot.idle_since.store(epoch_nanos(), Ordering::Release);
+        let _ = slot
+            .busy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n != EVICTED && n > 0).then(|| n - 1)
+            });
+    }
+}
+
+/// Nanoseconds since the first call in this process: a monotonic clock cheap enough to read
+/// on every request, shared by every registry (only differences within one are compared).
+fn epoch_nanos() -> u64 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The connections a server has open, so that at [`Limits::max_connections`] it can close the
+/// longest-idle one instead of turning a real client away. The lock is taken once per
+/// connection opened and once per connection closed, never per request.
+#[derive(Debug)]
+struct Registry {
+    max: usize,
+    next_id: AtomicU64,
+    open: Mutex<HashMap<u64, Arc<Slot>>>,
+}
+
+impl Registry {
+    fn new(max: usize) -> Registry {
+        Registry {
+            max: max.max(1),
+            next_id: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Admits a new connection: at once below the limit; at the limit by closing the
+    /// connection idle longest (the `bool` says one was closed); `None` if every connection
+    /// has a request in progress.
+    ///
+    /// A request whose head arrives on the chosen connection in the instant it is chosen is
+    /// lost with it (the client sees the connection close, as with any server's idle
+    /// timeout); once its head is parsed, a connection is never chosen.
+    fn admit(self: &Arc<Self>) -> Option<(Admission, bool)> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut evicted = false;
+        if open.len() >= self.max {
+            let mut idle: Vec<(u64, u64)> = open
+                .values()
+                .filter(|slot| slot.busy.load(Ordering::Acquire) == 0)
+                .map(|slot| (slot.idle_since.load(Ordering::Acquire), slot.id))
+                .collect();
+            idle.sort_unstable();
+            // Mark the first still idle as evicted; one that became busy meanwhile is skipped.
+            let victim = idle.into_iter().find_map(|(_, id)| {
+                let slot = open.get(&id)?;
+                slot.busy
+                    .compare_exchange(0, EVICTED, Ordering::AcqRel, Ordering::Acquire)
+                    .ok()
+                    .map(|_| id)
+            })?;
+            if let Some(slot) = open.remove(&victim) {
+                slot.evict.notify_one();
+            }
+            evicted = true;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let slot = Arc::new(Slot {
+            id,
+            busy: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(epoch_nanos()),
+            evict: Notify::new(),
+        });
+        open.insert(id, slot.clone());
+        Some((
+            Admission {
+                registry: self.clone(),
+                slot,
+            },
+            evicted,
+        ))
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.open.lock().unwrap().len()
+    }
+}
+
+/// A connection's place in the [`Registry`], given up when dropped (after lingering).
+#[derive(Debug)]
+struct Admission {
+    registry: Arc<Registry>,
+    slot: Arc<Slot>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut open = self.registry.open.lock().unwrap_or_else(|e| e.into_inner());
+        // An evicted connection was removed when it was chosen.
+        if open
+            .get(&self.slot.id)
+            .is_some_and(|slot| Arc::ptr_eq(slot, &self.slot))
+        {
+            open.remove(&self.slot.id);
+        }
     }
 }
 
 /// The connection's socket. When hyper is done with it, it is not dropped at once (which
 /// would reset the connection if the client is still sending, and the client could lose the
-/// answer): [`linger`] closes it gracefully. It holds the connection's permit until then, so
-/// lingering sockets count against the connection limit.
+/// answer): [`linger`] closes it gracefully. It holds the connection's place in the registry
+/// until then, so lingering sockets count against the connection limit (as idle ones: a new
+/// connection may close them early).
 struct Lingering {
     stream: Option<TcpStream>,
-    permit: Option<OwnedSemaphorePermit>,
+    admission: Option<Admission>,
 }
 
 impl Lingering {
@@ -478,9 +696,14 @@ impl Drop for Lingering {
         let Some(stream) = self.stream.take() else {
             return;
         };
-        // Outside a runtime (it is shutting down) there is nothing to linger with.
+        let admission = self.admission.take();
+        // Closed to admit a new connection: it had no request in progress, so nothing to
+        // linger for. Outside a runtime (it is shutting down) there is nothing to linger with.
+        if admission.as_ref().is_some_and(|a| a.slot.evicted()) {
+            return;
+        }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(linger(stream, self.permit.take()));
+            runtime.spawn(linger(stream, admission));
         }
     }
 }
@@ -489,14 +712,23 @@ impl Drop for Lingering {
 /// then discards what the client still sends until it closes too, for at most
 /// [`LINGER_TIME`]. Closing with unread data would send a reset instead, and a client still
 /// uploading would fail with it rather than read the answer.
-async fn linger(mut stream: TcpStream, permit: Option<OwnedSemaphorePermit>) {
-    let _permit = permit;
+async fn linger(mut stream: TcpStream, admission: Option<Admission>) {
     let _ = stream.shutdown().await;
     let drain = async {
         let mut sink = vec![0u8; 16 * 1024];
         while let Ok(1..) = stream.read(&mut sink).await {}
     };
-    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
+    let evicted = async {
+        match &admission {
+            Some(admission) => admission.slot.evict.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::time::timeout(LINGER_TIME, drain) => {}
+        // A new connection needs the place more than this client needs the rest of its upload.
+        _ = evicted => {}
+    }
 }
 
 #[cfg(test)]
@@ -634,29 +866,100 @@ mod tests {
         assert_ne!(header(&answer, "connection"), Some("close"));
     }
 
+    /// One complete exchange on `stream` (the echo of "ok"); returns the answer read.
+    async fn exchange(stream: &mut TcpStream) -> String {
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nok")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
+            .await
+            .expect("no answer within 2 s")
+            .unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+
+    /// Opens a connection and completes one exchange on it, so the server is known to serve it.
+    async fn served(addr: SocketAddr) -> TcpStream {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let answer = exchange(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+        stream
+    }
+
+    /// Opens a connection with a request in progress: its body is two bytes short.
+    async fn busy(addr: SocketAddr) -> TcpStream {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nab")
+            .await
+            .unwrap();
+        stream
+    }
+
     #[tokio::test]
-    async fn the_connection_limit_refuses_at_once_and_recovers() {
+    async fn at_the_limit_the_longest_idle_connection_is_closed_to_admit_a_new_one() {
         let server = echo_server(Limits::default().max_connections(3)).await;
         let addr = server.local_addr();
-        let mut open = Vec::new();
-        for _ in 0..3 {
+        let mut first = served(addr).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let mut second = served(addr).await;
+        let mut third = served(addr).await;
+        // The fourth is served at once (the header timeout is 10 s: a queued connection would
+        // fail the 2 s bound of `exchange`), and the longest idle, the first, is closed for it.
+        let mut fourth = served(addr).await;
+        let rest = read_to_close(&mut first, Duration::from_secs(2)).await;
+        assert!(rest.is_empty(), "{rest}");
+        // The others are untouched.
+        assert!(exchange(&mut second).await.starts_with("HTTP/1.1 200 "));
+        assert!(exchange(&mut third).await.starts_with("HTTP/1.1 200 "));
+        assert!(exchange(&mut fourth).await.starts_with("HTTP/1.1 200 "));
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_idle_connections_cannot_starve_a_real_client() {
+        let server = echo_server(Limits::default().max_connections(8)).await;
+        let addr = server.local_addr();
+        // Far more silent sockets than the limit, plus some that sent half a head (slowloris).
+        let mut flood = Vec::new();
+        for i in 0..64 {
             let mut stream = TcpStream::connect(addr).await.unwrap();
-            // A complete exchange proves each of the three is being served.
-            stream
-                .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nok")
-                .await
-                .unwrap();
-            let mut buf = [0u8; 1024];
-            let n = stream.read(&mut buf).await.unwrap();
-            assert!(buf[..n].starts_with(b"HTTP/1.1 200 "));
-            open.push(stream);
+            if i % 2 == 1 {
+                stream.write_all(b"POST / HTTP/1.1\r\nhost:").await.unwrap();
+            }
+            flood.push(stream);
         }
-        let mut fourth = TcpStream::connect(addr).await.unwrap();
-        // Well inside the 10 s header timeout: a queued connection would fail this.
-        let answer = read_to_close(&mut fourth, Duration::from_secs(2)).await;
+        for _ in 0..3 {
+            let mut client = served(addr).await;
+            assert!(exchange(&mut client).await.starts_with("HTTP/1.1 200 "));
+        }
+        // The flood was closed, not queued: all but at most the limit see the end at once.
+        let mut closed = 0;
+        for stream in &mut flood {
+            let mut buf = [0u8; 64];
+            if let Ok(Ok(0) | Err(_)) =
+                tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await
+            {
+                closed += 1;
+            }
+        }
+        assert!(closed >= 64 - 8, "only {closed} of the flood were closed");
+    }
+
+    #[tokio::test]
+    async fn only_when_every_connection_is_busy_does_a_new_one_get_503() {
+        let server = echo_server(Limits::default().max_connections(2)).await;
+        let addr = server.local_addr();
+        let mut first = busy(addr).await;
+        let mut second = busy(addr).await;
+        // Let the server parse both heads (then they are busy, never to be closed).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut third = TcpStream::connect(addr).await.unwrap();
+        let answer = read_to_close(&mut third, Duration::from_secs(2)).await;
         assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
         assert_eq!(header(&answer, "connection"), Some("close"));
-        // A flood: every one refused at once, none left waiting in the backlog.
+        // A flood while busy: every one refused at once, none left waiting in the backlog.
         let mut flood = Vec::new();
         for _ in 0..50 {
             flood.push(TcpStream::connect(addr).await.unwrap());
@@ -666,23 +969,96 @@ mod tests {
             assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
         }
 
-        // Closing one frees its slot once the server sees the close.
-        drop(open.pop());
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            let mut stream = TcpStream::connect(addr).await.unwrap();
-            stream
-                .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nok")
-                .await
-                .unwrap();
-            let mut buf = [0u8; 1024];
-            let n = stream.read(&mut buf).await.unwrap_or(0);
-            if buf[..n].starts_with(b"HTTP/1.1 200 ") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the freed slot was never reused");
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        // The first finishes its request; now idle, it makes room for the next client.
+        first.write_all(b"cd").await.unwrap();
+        let mut buf = [0u8; 1024];
+        let n = first.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200 "));
+        let mut next = served(addr).await;
+        let rest = read_to_close(&mut first, Duration::from_secs(2)).await;
+        assert!(rest.is_empty(), "{rest}");
+        // The busy one was never touched: it finishes as normal.
+        second.write_all(b"cd").await.unwrap();
+        let n = second.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200 "));
+        assert!(buf[..n].ends_with(b"abcd"));
+        assert!(exchange(&mut next).await.starts_with("HTTP/1.1 200 "));
+    }
+
+    /// A body that never ends, like a server-sent event stream.
+    struct Endless;
+
+    impl hyper::body::Body for Endless {
+        type Data = Bytes;
+        type Error = Infallible;
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+            Poll::Pending
         }
+    }
+
+    #[tokio::test]
+    async fn a_connection_streaming_an_answer_counts_as_busy() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let limits = Limits::default().max_connections(1);
+        let server = serve(listener, limits, |_request, _peer| async {
+            Response::new(Endless.boxed_unsync())
+        })
+        .unwrap();
+        let mut streaming = TcpStream::connect(server.local_addr()).await.unwrap();
+        streaming
+            .write_all(b"GET /events HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = streaming.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200 "));
+        // The handler has returned, but its answer is still being written: not idle.
+        let mut other = TcpStream::connect(server.local_addr()).await.unwrap();
+        let answer = read_to_close(&mut other, Duration::from_secs(2)).await;
+        assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+    }
+
+    #[test]
+    fn the_registry_admits_up_to_the_limit_then_evicts_the_longest_idle_never_a_busy_one() {
+        let registry = Arc::new(Registry::new(2));
+        let (a, evicted) = registry.admit().unwrap();
+        assert!(!evicted);
+        let (b, evicted) = registry.admit().unwrap();
+        assert!(!evicted);
+        assert_eq!(registry.len(), 2);
+        // `a` busy, `b` idle: `b` goes even though `a` was admitted first.
+        let busy_a = a.slot.begin(&a.slot);
+        let (c, evicted) = registry.admit().unwrap();
+        assert!(evicted);
+        assert!(b.slot.evicted() && !a.slot.evicted());
+        assert_eq!(registry.len(), 2);
+        // A request cannot start on an evicted connection's slot (its guard counts nothing).
+        let late = b.slot.begin(&b.slot);
+        assert!(late.slot.is_none());
+        drop(b);
+        assert_eq!(
+            registry.len(),
+            2,
+            "dropping an evicted admission frees nothing twice"
+        );
+        // `a` and `c` both busy: refused.
+        let busy_c = c.slot.begin(&c.slot);
+        assert!(registry.admit().is_none());
+        // `c` finishes first, then `a`: `c` has been idle longer, so it goes first.
+        drop(busy_c);
+        std::thread::sleep(Duration::from_millis(2));
+        drop(busy_a);
+        let (_d, evicted) = registry.admit().unwrap();
+        assert!(evicted);
+        assert!(c.slot.evicted() && !a.slot.evicted());
+        // A connection that closes by itself gives its place back.
+        drop(a);
+        assert_eq!(registry.len(), 1);
+        let (_e, evicted) = registry.admit().unwrap();
+        assert!(!evicted);
     }
 
     #[tokio::test]

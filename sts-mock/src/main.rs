@@ -183,10 +183,13 @@ macro_rules! say {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = logging::init(cli.log_format, logging::DEFAULT_FILTER) {
-        eprintln!("sts-mock: cannot set up logging: {e}");
-        return ExitCode::FAILURE;
-    }
+    let log = match logging::init(cli.log_format, logging::DEFAULT_FILTER) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("sts-mock: cannot set up logging: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Explain(args) => return explain(args),
@@ -196,6 +199,8 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
+            // The buffered log lines first, so the error comes last, as it happened.
+            drop(log);
             eprintln!("sts-mock: {message}");
             ExitCode::FAILURE
         }
