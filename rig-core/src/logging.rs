@@ -6,19 +6,18 @@
 //! hundreds of thousands of requests must not turn into a log of hundreds of megabytes. JSON is
 //! one object per line with the event's fields at the top level, for `jq` and log shippers.
 //!
-//! Lines are written by a background thread ([`Background`]), not by the request that logs
-//! them: a request only copies its formatted line into a shared buffer, and the thread writes
-//! whatever has gathered in one `write` to stderr. Written straight to (unbuffered) stderr,
-//! every line cost a system call on the request path, which at the default `info` level (a
-//! line per STS decision) was a quarter of sts-mock's throughput. The buffer is bounded, so a
-//! stalled stderr slows logging requests down instead of growing memory, and the guard
-//! [`init`] returns writes what is left when it is dropped.
+//! Lines are written by a background thread (tracing-appender's non-blocking writer), not by
+//! the request that logs them: a request only hands its formatted line over, and the thread
+//! writes it to stderr. Written straight to (unbuffered) stderr, every line cost a system call
+//! on the request path, at the default `info` level a line per STS decision (BENCHMARKS.md
+//! counts them). The hand-over queue is bounded and never drops a line: a stalled stderr
+//! slows logging requests down instead of growing memory. The guard [`init`] returns writes
+//! what is left when it is dropped.
 
 use std::ffi::OsStr;
-use std::io::{self, IsTerminal as _, Write};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::io::{IsTerminal as _, Write};
 
+use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::{SubscriberInitExt as _, TryInitError};
 use tracing_subscriber::EnvFilter;
@@ -37,157 +36,42 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the process-wide logger: `format` to stderr (through a [`Background`] writer),
+/// Installs the process-wide logger: `format` to stderr (through a [`background`] writer),
 /// filtered by `RUST_LOG` or, when it is unset or invalid, by `default_filter` (such as
 /// [`DEFAULT_FILTER`]). Colour only when stderr is a terminal and `NO_COLOR` is unset or
 /// empty. Fails if a logger is already set. Keep the guard until the program ends: dropping
-/// it writes the lines still buffered (later lines are written directly).
+/// it writes the lines still queued.
 pub fn init(format: LogFormat, default_filter: &str) -> Result<LogGuard, TryInitError> {
     let stderr = std::io::stderr();
     let colour = colour_wanted(
         stderr.is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    let writer = Background::spawn(stderr);
-    subscriber(format, env_filter(default_filter), colour, writer.clone()).try_init()?;
-    Ok(LogGuard(writer))
+    let (writer, guard) = background(stderr);
+    subscriber(format, env_filter(default_filter), colour, writer).try_init()?;
+    Ok(LogGuard { _worker: guard })
 }
 
-/// Returned by [`init`]: dropping it writes out the buffered lines and stops the thread.
+/// Returned by [`init`]: dropping it writes out the queued lines and stops the thread.
 #[must_use = "dropping the guard at once stops background logging"]
 #[derive(Debug)]
-pub struct LogGuard(Background);
-
-impl Drop for LogGuard {
-    fn drop(&mut self) {
-        self.0.close();
-    }
+pub struct LogGuard {
+    _worker: WorkerGuard,
 }
 
-/// Guess: 256 KiB holds about a thousand log lines (a few tens of milliseconds of a busy
-/// server's decisions), enough for the writer thread to batch them, and little beside the
-/// 20 MB the servers stay under.
-const MAX_BUFFERED: usize = 256 * 1024;
+/// Guess: 1024 lines (a few tens of milliseconds of a busy server's decisions) is enough for
+/// the writer thread to keep up in bursts, and little beside the 20 MB the servers stay under.
+pub const MAX_QUEUED_LINES: usize = 1024;
 
-/// A log writer whose lines are written by a thread of its own, into `sink`. Cloning gives
-/// another handle to the same buffer and thread.
-#[derive(Debug, Clone)]
-pub struct Background {
-    shared: Arc<Shared>,
-}
-
-#[derive(Debug)]
-struct Shared {
-    state: Mutex<State>,
-    /// Signalled when the buffer stops being empty, or on close: the thread has work.
-    work: Condvar,
-    /// Signalled when the thread has taken the buffer: a full buffer has room again.
-    room: Condvar,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    buffer: Vec<u8>,
-    closed: bool,
-}
-
-impl Background {
-    /// Starts the writing thread. Write errors (a closed stderr) drop the lines: logging must
-    /// never fail a request.
-    pub fn spawn<W: Write + Send + 'static>(mut sink: W) -> Background {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            work: Condvar::new(),
-            room: Condvar::new(),
-            thread: Mutex::new(None),
-        });
-        let worker = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("log-writer".into())
-            .spawn(move || {
-                let mut spare = Vec::new();
-                loop {
-                    let mut state = worker.lock();
-                    while state.buffer.is_empty() && !state.closed {
-                        state = worker.work.wait(state).unwrap_or_else(|e| e.into_inner());
-                    }
-                    let closed = state.closed;
-                    std::mem::swap(&mut state.buffer, &mut spare);
-                    drop(state);
-                    worker.room.notify_all();
-                    let _ = sink.write_all(&spare).and_then(|()| sink.flush());
-                    spare.clear();
-                    if closed {
-                        return;
-                    }
-                }
-            });
-        match thread {
-            Ok(thread) => *shared.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread),
-            // No thread (the system is out of them): every line is written directly instead.
-            Err(_) => shared.lock().closed = true,
-        }
-        Background { shared }
-    }
-
-    /// Writes out what is buffered and stops the thread; later lines are written directly.
-    fn close(&self) {
-        self.shared.lock().closed = true;
-        self.shared.work.notify_one();
-        let thread = self
-            .shared
-            .thread
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(thread) = thread {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Background {
-    type Writer = &'a Background;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self
-    }
-}
-
-impl Write for &Background {
-    /// tracing-subscriber formats a whole event, then writes it in one call: one line is
-    /// one lock and one copy.
-    fn write(&mut self, line: &[u8]) -> io::Result<usize> {
-        let shared = &self.shared;
-        let mut state = shared.lock();
-        while state.buffer.len() >= MAX_BUFFERED && !state.closed {
-            state = shared.room.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
-        if state.closed {
-            drop(state);
-            let _ = io::stderr().write_all(line);
-            return Ok(line.len());
-        }
-        let was_empty = state.buffer.is_empty();
-        state.buffer.extend_from_slice(line);
-        drop(state);
-        // Only the first line into an empty buffer wakes the thread; it takes the rest too.
-        if was_empty {
-            shared.work.notify_one();
-        }
-        Ok(line.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+/// A log writer whose lines are written into `sink` by a thread of its own, at most
+/// [`MAX_QUEUED_LINES`] queued: past that a logging thread waits (lines are never dropped,
+/// tracing-appender's `lossy(false)`). Dropping the guard writes the rest and stops the thread.
+pub fn background<W: Write + Send + 'static>(sink: W) -> (NonBlocking, WorkerGuard) {
+    NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(MAX_QUEUED_LINES)
+        .thread_name("log-writer")
+        .finish(sink)
 }
 
 /// The filter from `RUST_LOG`, or `default_filter` when it is unset or does not parse.
@@ -233,7 +117,7 @@ where
 mod tests {
     use super::*;
     use std::io;
-    use std::sync::{Arc, Mutex};
+    use std::sync::{Arc, Condvar, Mutex};
 
     /// A writer that keeps what it is given.
     #[derive(Clone, Default)]
@@ -301,16 +185,16 @@ mod tests {
     }
 
     #[test]
-    fn background_lines_arrive_whole_and_in_order_and_closing_writes_the_rest() {
+    fn background_lines_arrive_whole_and_in_order_and_the_guard_writes_the_rest() {
         let sink = Capture::default();
-        let writer = Background::spawn(sink.clone());
+        let (writer, guard) = background(sink.clone());
         let handles: Vec<_> = (0..4)
             .map(|t| {
-                let writer = writer.clone();
+                let mut writer = writer.clone();
                 std::thread::spawn(move || {
                     for i in 0..2000 {
                         let line = format!("thread {t} line {i}\n");
-                        (&writer).write_all(line.as_bytes()).unwrap();
+                        writer.write_all(line.as_bytes()).unwrap();
                     }
                 })
             })
@@ -318,7 +202,7 @@ mod tests {
         for handle in handles {
             handle.join().unwrap();
         }
-        writer.close();
+        drop(guard);
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         assert_eq!(text.lines().count(), 8000);
         for t in 0..4 {
@@ -349,30 +233,28 @@ mod tests {
     }
 
     #[test]
-    fn a_stalled_sink_makes_logging_wait_instead_of_buffering_without_bound() {
+    fn a_stalled_sink_makes_logging_wait_and_loses_nothing() {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let sink = Capture::default();
-        let writer = Background::spawn(Stalled(gate.clone(), sink.clone()));
+        let (writer, guard) = background(Stalled(gate.clone(), sink.clone()));
+        let lines = 4 * MAX_QUEUED_LINES;
         let logging = {
-            let writer = writer.clone();
+            let mut writer = writer.clone();
             std::thread::spawn(move || {
-                let line = [b'x'; 1023];
-                for _ in 0..2048 {
-                    (&writer).write_all(&line).unwrap();
-                    (&writer).write_all(b"\n").unwrap();
+                for _ in 0..lines {
+                    writer.write_all(&[b'x'; 1023]).unwrap();
                 }
             })
         };
         std::thread::sleep(std::time::Duration::from_millis(200));
-        // 2 MiB logged, but the thread holds at most one buffer and the buffer at most the
-        // bound (plus one line): the logger is waiting.
+        // Four queues' worth logged while stderr takes nothing: the logger waits, since a
+        // queue that grew without bound would have let it finish.
         assert!(!logging.is_finished());
-        assert!(writer.shared.lock().buffer.len() <= MAX_BUFFERED + 1024);
         *gate.0.lock().unwrap() = true;
         gate.1.notify_all();
         logging.join().unwrap();
-        writer.close();
-        assert_eq!(sink.0.lock().unwrap().len(), 2048 * 1024);
+        drop(guard);
+        assert_eq!(sink.0.lock().unwrap().len(), lines * 1023);
     }
 
     #[test]
