@@ -479,11 +479,15 @@ def _sts_for_soak(args, issuer_port: int, extra: list[str]) -> Server:
 
 
 def _loadgen(args, port: int, token_file: Path, requests: int, prefix: str,
-             events: Path | None, samples: list, pids: dict, on_tick=None) -> dict:
-    """Runs bench/loadgen against sts-mock on `port`, sampling the RSS of `pids` every 5 s."""
+             events: Path | None, samples: list, pids: dict, on_tick=None,
+             min_seconds: float = 0.0) -> dict:
+    """Runs bench/loadgen against sts-mock on `port`, sampling the RSS of `pids` every 5 s;
+    at least `requests` pairs, and for at least `min_seconds`."""
     argv = [args.loadgen_bin, "--sts", f"http://127.0.0.1:{port}", "--token-file",
             str(token_file), "--role-arn", args.role_arn, "--requests", str(requests),
             "--concurrency", "16", "--session-prefix", prefix]
+    if min_seconds:
+        argv += ["--min-seconds", f"{min_seconds:g}"]
     if events:
         argv += ["--events", str(events)]
     record(argv)
@@ -567,6 +571,10 @@ FLAP_CYCLE = [({"jwks": "ok"}, "ok"), ({"jwks": "down"}, "down"), ({"jwks": "ok"
               ({"jwks": "slow", "delay_ms": 6000}, "slow (6 s)")]
 FLAP_PERIOD_S = 3.0
 FLAP_CACHE_S = 1  # --jwks-cache-seconds: a refetch every second while the JWKS is up
+# However fast sts-mock is, the soak outlasts this many whole cycles, so every state (slow
+# included) is met and healed from more than once: at 16,000 requests a second, 100,000 pairs
+# were over within the first three switches.
+FLAP_MIN_CYCLES = 3
 
 
 def flap_soak(args, issuer_proc, issuer_port: int, token_file: Path, workdir: Path) -> dict:
@@ -594,7 +602,8 @@ def flap_soak(args, issuer_proc, issuer_port: int, token_file: Path, workdir: Pa
     samples: list = []
     try:
         summary = _loadgen(args, port, token_file, args.flap_requests, "flap", events, samples,
-                           {"sts-mock": proc.pid, "issuer": issuer_proc.pid}, on_tick=tick)
+                           {"sts-mock": proc.pid, "issuer": issuer_proc.pid}, on_tick=tick,
+                           min_seconds=FLAP_MIN_CYCLES * len(FLAP_CYCLE) * FLAP_PERIOD_S)
     except (RuntimeError, OSError, ValueError) as e:
         return {"skipped": f"flapping soak failed: {e}"}
     finally:
@@ -1373,7 +1382,8 @@ def render_soaks(w, X: dict, args) -> None:
         return
     sm = flap["summary"]
     cycle = " / ".join(f"{name}" for _, name in FLAP_CYCLE)
-    w(f"The same load, {sm['requests']} pairs, while the harness switches the issuer's JWKS "
+    w(f"The same load, {flap['rows']} pairs (at least {sm['requests']}, and for at least "
+      f"{FLAP_MIN_CYCLES} whole cycles), while the harness switches the issuer's JWKS "
       f"(`PUT /_issuer/faults`) through {cycle}, {FLAP_PERIOD_S:.0f} s each, over and over "
       f"({flap['flips']} switches); sts-mock with `--jwks-cache-seconds {FLAP_CACHE_S}`, so it "
       "refetches every second while the keys are fresh. Every AssumeRoleWithWebIdentity is "

@@ -13,8 +13,13 @@
 //!
 //! ```text
 //! loadgen --sts http://127.0.0.1:PORT --token-file TOKEN --role-arn ARN \
-//!         --requests 1000000 --concurrency 16 [--events FILE] [--session-prefix soak]
+//!         --requests 1000000 --concurrency 16 [--events FILE] [--session-prefix soak] \
+//!         [--min-seconds S]
 //! ```
+//!
+//! `--min-seconds` keeps the workers going past `--requests` until S seconds have passed: a
+//! soak that injects faults on a timetable must outlast the timetable, however fast the
+//! server is.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -43,6 +48,8 @@ struct Args {
     concurrency: usize,
     events: Option<String>,
     prefix: String,
+    /// Go on past `requests` until this much time has passed since the start.
+    min_duration: Duration,
 }
 
 fn args() -> Result<Args, String> {
@@ -50,6 +57,7 @@ fn args() -> Result<Args, String> {
     let (mut sts, mut token_file, mut role_arn) = (None, None, None);
     let (mut requests, mut concurrency) = (10_000u64, 16usize);
     let (mut events, mut prefix) = (None, "soak".to_string());
+    let mut min_seconds = 0.0f64;
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
@@ -64,6 +72,11 @@ fn args() -> Result<Args, String> {
             }
             "--events" => events = Some(value()?),
             "--session-prefix" => prefix = value()?,
+            "--min-seconds" => {
+                min_seconds = value()?
+                    .parse()
+                    .map_err(|e| format!("--min-seconds: {e}"))?
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -83,6 +96,8 @@ fn args() -> Result<Args, String> {
         concurrency: concurrency.max(1),
         events,
         prefix,
+        min_duration: Duration::try_from_secs_f64(min_seconds)
+            .map_err(|e| format!("--min-seconds: {e}"))?,
     })
 }
 
@@ -203,12 +218,17 @@ fn unix_ms(at: SystemTime) -> u128 {
         .as_millis()
 }
 
-async fn worker(client: HttpClient, args: Arc<Args>, next: Arc<AtomicU64>) -> Tally {
+async fn worker(
+    client: HttpClient,
+    args: Arc<Args>,
+    next: Arc<AtomicU64>,
+    started: Instant,
+) -> Tally {
     let mut tally = Tally::default();
     let url = format!("{}/", args.sts);
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= args.requests {
+        if i >= args.requests && started.elapsed() >= args.min_duration {
             return tally;
         }
         let session = format!("{}-{i}", args.prefix);
@@ -330,7 +350,7 @@ async fn main() {
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..args.concurrency)
-        .map(|_| tokio::spawn(worker(client.clone(), args.clone(), next.clone())))
+        .map(|_| tokio::spawn(worker(client.clone(), args.clone(), next.clone(), started)))
         .collect();
     let mut all = Tally::default();
     let events = args
