@@ -1257,8 +1257,8 @@ def render(info, ceiling, issuer, oauth2, sts, moto, crit, crit_skip, targets, a
     w("")
     w("`sts-mock` is the server as users run it (default logging, `info`: a line per STS "
       "decision, written to a file); `(RUST_LOG=warn)` is the same with those lines off. The "
-      "log lines are written by a background thread (rig-core/src/logging.rs), so a request "
-      "only formats its line and copies it into a buffer.")
+      "log lines are written by a background thread (tracing-appender's non-blocking writer, "
+      "set up in rig-core/src/logging.rs), so a request only formats its line and queues it.")
     w("")
     render_soaks(w, X, args)
     render_breakdown(w, X.get("breakdown"))
@@ -1448,8 +1448,8 @@ def render_breakdown(w, bd: dict | None) -> None:
     w(f"| **total** | **{td:,.0f}** | | **{tq:,.0f}** | |")
     w("")
     w(f"Default logging costs {td - tq:,.0f} instructions per request more than RUST_LOG=warn "
-      f"({100 * (td - tq) / tq:.1f}%): formatting the decision line and copying it into the "
-      "log buffer; the background thread's `write` is off the request path.")
+      f"({100 * (td - tq) / tq:.1f}%): formatting the decision line and queueing it for "
+      "the log thread; the background thread's `write` is off the request path.")
     w("")
 
 
