@@ -731,6 +731,40 @@ async fn linger(mut stream: TcpStream, admission: Option<Admission>) {
     }
 }
 
+/// Opens `count` connections to `addr` that each hold a place without a request in
+/// progress, in turn the three idle forms a flood takes: a silent socket, a half-sent head,
+/// and a keep-alive connection that had `GET path` answered and went quiet. For the servers'
+/// tests that such a flood cannot starve a real client ([`Limits::max_connections`]).
+pub async fn idle_connections(
+    addr: SocketAddr,
+    count: usize,
+    path: &str,
+) -> io::Result<Vec<TcpStream>> {
+    let mut flood = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut stream = TcpStream::connect(addr).await?;
+        match i % 3 {
+            0 => {}
+            1 => stream.write_all(b"POST / HTTP/1.1\r\nhost:").await?,
+            _ => {
+                let head = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+                stream.write_all(head.as_bytes()).await?;
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                // Early ones may already have been closed for later ones: that is the point.
+                if n > 0 && !buf.starts_with(b"HTTP/1.1 200 ") {
+                    return Err(io::Error::other(format!(
+                        "GET {path} was not answered 200: {}",
+                        String::from_utf8_lossy(&buf[..n])
+                    )));
+                }
+            }
+        }
+        flood.push(stream);
+    }
+    Ok(flood)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

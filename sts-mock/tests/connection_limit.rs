@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 use common::{assume, Idp, AUD, ISSUER, SEED_TRUST_POLICY};
 use rig_core::http::Limits;
 use sts_mock::{RoleSpec, StsMock, StsMockConfig, DEFAULT_ACCOUNT};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Guess: small enough that the test process stays far below a 1024 open-file limit with
 /// the flood, its server side and the IdP, large enough to be a real pool.
@@ -41,25 +39,9 @@ async fn more_idle_connections_than_the_limit_do_not_starve_a_real_client() {
 
     // Three times the limit: silent sockets, half-sent heads, and keep-alive connections
     // that completed a request and then went quiet.
-    let mut flood = Vec::new();
-    for i in 0..3 * LIMIT {
-        let mut stream = TcpStream::connect(sts.addr()).await.unwrap();
-        match i % 3 {
-            0 => {}
-            1 => stream.write_all(b"POST / HTTP/1.1\r\nhost:").await.unwrap(),
-            _ => {
-                stream
-                    .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
-                    .await
-                    .unwrap();
-                let mut buf = [0u8; 4096];
-                let n = stream.read(&mut buf).await.unwrap_or(0);
-                // Early ones may already have been closed for later ones; that is the point.
-                assert!(n == 0 || buf.starts_with(b"HTTP/1.1 200 "));
-            }
-        }
-        flood.push(stream);
-    }
+    let flood = rig_core::http::idle_connections(sts.addr(), 3 * LIMIT, "/healthz")
+        .await
+        .unwrap();
 
     // A real client, on new connections: the whole web-identity path, answered well inside
     // the header timeout that would otherwise free a place (10 s).
