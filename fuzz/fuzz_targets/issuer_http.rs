@@ -20,7 +20,7 @@
 
 use std::sync::OnceLock;
 
-use issuer::{Issuer, IssuerConfig, KeySet, KeySource};
+use issuer::Issuer;
 use libfuzzer_sys::fuzz_target;
 use rig_core::Clock;
 use rig_fuzz::HttpInput;
@@ -36,17 +36,7 @@ fn world() -> &'static World {
     WORLD.get_or_init(|| {
         let runtime = rig_fuzz::runtime();
         let clock = Clock::frozen_at(rig_fuzz::seed_instant());
-        let issuer = runtime.block_on(async {
-            let keys = KeySet::load_dir(&rig_fuzz::repo("keys"), None).expect("the dev keys");
-            let mut config = IssuerConfig::new(keys)
-                .clock(clock.clone())
-                .builtin_issuers(&rig_fuzz::repo("keys"))
-                .expect("the built-in issuers' keys");
-            for spec in &mut config.issuers {
-                spec.key_source = KeySource::Memory;
-            }
-            Issuer::start(config).await.expect("the issuer starts")
-        });
+        let issuer = runtime.block_on(rig_fuzz::start_issuer(&clock));
         rig_fuzz::pause(&runtime);
         World {
             runtime,

@@ -19,7 +19,7 @@
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use issuer::{Issuer, IssuerConfig, KeySet, KeySource};
+use issuer::Issuer;
 use libfuzzer_sys::fuzz_target;
 use rig_core::Clock;
 use rig_fuzz::HttpInput;
@@ -42,16 +42,7 @@ fn world() -> &'static World {
         let runtime = rig_fuzz::runtime();
         let clock = Clock::frozen_at(rig_fuzz::seed_instant());
         let (sts, issuer) = runtime.block_on(async {
-            let keys = KeySet::load_dir(&rig_fuzz::repo("keys"), None).expect("the dev keys");
-            let mut config = IssuerConfig::new(keys)
-                .clock(clock.clone())
-                .builtin_issuers(&rig_fuzz::repo("keys"))
-                .expect("the built-in issuers' keys");
-            for spec in &mut config.issuers {
-                // Nothing the fuzzer sends may write into the repository's key directories.
-                spec.key_source = KeySource::Memory;
-            }
-            let issuer = Issuer::start(config).await.expect("the issuer starts");
+            let issuer = rig_fuzz::start_issuer(&clock).await;
             let mut config = Setup::builtin()
                 .server_config("built-in")
                 .expect("the built-in setup");

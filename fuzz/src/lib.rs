@@ -193,3 +193,20 @@ pub fn assert_no_server_error(status: Option<u16>, request: &[u8], response: &[u
         );
     }
 }
+
+/// The issuer both server targets fuzz or fetch keys from: every built-in issuer on `clock`,
+/// with the dev keys, held in memory so nothing the fuzzer sends (a key added or removed) is
+/// written into the repository's key directories.
+pub async fn start_issuer(clock: &rig_core::Clock) -> issuer::Issuer {
+    let keys = issuer::KeySet::load_dir(&repo("keys"), None).expect("the dev keys");
+    let mut config = issuer::IssuerConfig::new(keys)
+        .clock(clock.clone())
+        .builtin_issuers(&repo("keys"))
+        .expect("the built-in issuers' keys");
+    for spec in &mut config.issuers {
+        spec.key_source = issuer::KeySource::Memory;
+    }
+    issuer::Issuer::start(config)
+        .await
+        .expect("the issuer starts")
+}
