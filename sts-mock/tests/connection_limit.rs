@@ -7,9 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assume, Idp, AUD, ISSUER, SEED_TRUST_POLICY};
+use common::{assume, Idp, ISSUER};
 use rig_core::http::Limits;
-use sts_mock::{RoleSpec, StsMock, StsMockConfig, DEFAULT_ACCOUNT};
+use sts_mock::StsMockConfig;
 
 /// Guess: small enough that the test process stays far below a 1024 open-file limit with
 /// the flood, its server side and the IdP, large enough to be a real pool.
@@ -26,16 +26,7 @@ async fn more_idle_connections_than_the_limit_do_not_starve_a_real_client() {
         config.limits.header_read_timeout,
         Limits::default().header_read_timeout
     );
-    let sts = StsMock::start(config).await.unwrap();
-    sts.model()
-        .add_provider(DEFAULT_ACCOUNT, ISSUER, vec![AUD.to_string()], vec![])
-        .unwrap();
-    sts.model()
-        .add_role(
-            DEFAULT_ACCOUNT,
-            RoleSpec::new("dynatrace-aws-connector", SEED_TRUST_POLICY),
-        )
-        .unwrap();
+    let sts = common::seed_sts_with(config).await;
 
     // Three times the limit: silent sockets, half-sent heads, and keep-alive connections
     // that completed a request and then went quiet.

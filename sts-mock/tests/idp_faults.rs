@@ -10,12 +10,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assume, AUD, ISSUER, SEED_TRUST_POLICY};
+use common::{assume, AUD, ISSUER};
 use josekit::jwk::alg::ec::EcKeyPair;
 use josekit::jwk::KeyPair as _;
 use josekit::jws::{JwsHeader, ES256};
 use serde_json::{json, Value};
-use sts_mock::{Clock, RoleSpec, StsMock, StsMockConfig, DEFAULT_ACCOUNT, REASON_HEADER};
+use sts_mock::{Clock, StsMock, StsMockConfig, REASON_HEADER};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -110,24 +110,13 @@ impl FaultyIdp {
 
 /// The seed scenario on `idp`, reading `clock`, caching keys for `cache_seconds`.
 async fn sts_for(idp: &FaultyIdp, clock: &Clock, cache_seconds: u64) -> StsMock {
-    let sts = StsMock::start(
+    common::seed_sts_with(
         StsMockConfig::default()
             .oidc_endpoint(ISSUER, idp.server.uri())
             .clock(clock.clone())
             .jwks_cache_seconds(cache_seconds),
     )
     .await
-    .unwrap();
-    sts.model()
-        .add_provider(DEFAULT_ACCOUNT, ISSUER, vec![AUD.into()], vec![])
-        .unwrap();
-    sts.model()
-        .add_role(
-            DEFAULT_ACCOUNT,
-            RoleSpec::new("dynatrace-aws-connector", SEED_TRUST_POLICY),
-        )
-        .unwrap();
-    sts
 }
 
 fn frozen() -> Clock {

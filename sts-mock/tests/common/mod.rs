@@ -171,13 +171,17 @@ pub async fn seed_sts(idp: &Idp) -> StsMock {
 
 /// The seed scenario, fetching the issuer's documents from `base` (which may be unreachable).
 pub async fn seed_sts_fetching_from(base: &str) -> StsMock {
-    let sts = StsMock::start(
+    seed_sts_with(
         StsMockConfig::default()
             .oidc_endpoint(ISSUER, base)
             .secret("test-secret"),
     )
     .await
-    .unwrap();
+}
+
+/// An sts-mock started with `config`, with the seed scenario's provider and role.
+pub async fn seed_sts_with(config: StsMockConfig) -> StsMock {
+    let sts = StsMock::start(config).await.unwrap();
     sts.model()
         .add_provider(DEFAULT_ACCOUNT, ISSUER, vec![AUD.to_string()], vec![])
         .unwrap();
