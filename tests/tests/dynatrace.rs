@@ -5,8 +5,10 @@
 //! worlds must say yes: Dynatrace IAM refuses the viewer before AWS is asked, AWS's trust
 //! policy refuses a connection it does not name; and both read the one shared clock.
 
-use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
+mod common;
+
 use aws_sdk_sts::error::ProvideErrorMetadata;
+use common::sts;
 use e2e_tests::{Rig, DYNATRACE_CONNECTION_ROLE_ARN, ROLE_ARN};
 use issuer::{
     ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, DEFAULT_CONNECTION_ID, DYNATRACE_ACCOUNT,
@@ -15,23 +17,6 @@ use issuer::{
 use openidconnect::reqwest::Client;
 use rig_core::Clock;
 use serde_json::{json, Value};
-
-fn sts(rig: &Rig) -> aws_sdk_sts::Client {
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(rig.sts_url())
-        // AssumeRoleWithWebIdentity is unsigned; the SDK still wants a provider configured.
-        .credentials_provider(Credentials::new(
-            "AKIAIOSFODNN7EXAMPLE",
-            "x",
-            None,
-            None,
-            "t",
-        ))
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
-}
 
 /// Assumes `role` with `token`: (assumed-role ARN, subject), or the AWS error code and message.
 async fn assume(rig: &Rig, role: &str, token: &str) -> Result<(String, String), (String, String)> {

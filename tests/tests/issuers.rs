@@ -4,30 +4,15 @@
 //! project, another service account or namespace, another Dynatrace connection); a trust
 //! policy naming GitHub's provider-specific keys is decided by them.
 
-use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
+mod common;
+
 use aws_sdk_sts::error::ProvideErrorMetadata;
+use common::sts;
 use e2e_tests::{
     Rig, DYNATRACE_CONNECTION_ROLE_ARN, EKS_ROLE_ARN, GITHUB_ROLE_ARN, GITLAB_ROLE_ARN, ROLE_ARN,
 };
 use issuer::MintRequest;
 use sts_mock::{RoleSpec, DEFAULT_ACCOUNT};
-
-fn sts(rig: &Rig) -> aws_sdk_sts::Client {
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(rig.sts_url())
-        // AssumeRoleWithWebIdentity is unsigned; the SDK still wants a provider configured.
-        .credentials_provider(Credentials::new(
-            "AKIAIOSFODNN7EXAMPLE",
-            "x",
-            None,
-            None,
-            "t",
-        ))
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
-}
 
 /// Assumes `role` with `token`: the assumed-role ARN, or the AWS error code and message.
 async fn assume(rig: &Rig, role: &str, token: &str) -> Result<String, (String, String)> {
